@@ -1,0 +1,97 @@
+"""The one table of error codes: code → HTTP status, message, retryable.
+
+Services raise `ApiError`; the pipeline turns it into a `fail` entry (per item) or an
+error envelope (per request). Messages of the `err_xdk_*` family follow the real service's
+"NNNN Text" form where the sub-code is known.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ErrorSpec:
+    status: int
+    message: str
+    retryable: bool = False
+
+
+ERRORS: dict[str, ErrorSpec] = {
+    # Authentication and authorization of the call itself.
+    "err_developer_key": ErrorSpec(200, "App ID is invalid: {app_id}"),
+    "err_xdk_credentials_missing": ErrorSpec(400, "0001 Credentials are missing from the request."),
+    "err_xdk_auth_type_not_supported": ErrorSpec(
+        401, "0001 Authentication type not supported for the user."
+    ),
+    "err_xdk_authentication_failed": ErrorSpec(
+        401, "0002 Authentication failed: the email address or password is not correct."
+    ),
+    "err_xdk_user_locked": ErrorSpec(401, "0005 The user is locked or disabled."),
+    "err_xdk_invalid_signature": ErrorSpec(401, "0004 Invalid Signature"),
+    "err_xdk_binding_expired": ErrorSpec(418, "0018 AccessKey Has Expired"),
+    "err_xdk_binding_limit": ErrorSpec(
+        409,
+        "0009 Too many bindings for this user and application; refresh an existing binding "
+        "(log in again with its accessKey) or revoke one.",
+    ),
+    "err_xdk_binding_not_found": ErrorSpec(401, "0006 The accessKey is not a binding of this user."),
+    "err_xdk_forbidden": ErrorSpec(
+        403, "0007 Forbidden: the user's roles lack the permission '{permission}'."
+    ),
+    "err_xdk_operation_forbidden_for_address": ErrorSpec(
+        403, "0003 Forbidden To Perform Operation For Address"
+    ),
+    "err_xdk_stale_request": ErrorSpec(
+        401, "0008 The x-mc-date is outside the allowed window or the x-mc-req-id was replayed."
+    ),
+    "err_rate_limit_exceeded": ErrorSpec(
+        429, "Quota Exceeded: the call was not executed; retry after X-RateLimit-Reset ms.", True
+    ),
+    # Transport.
+    "err_request_malformed": ErrorSpec(400, "The request body could not be parsed: {reason}"),
+    "err_request_too_large": ErrorSpec(400, "The request body is larger than {limit} bytes."),
+    "err_not_found": ErrorSpec(404, "Not Found: no endpoint at {path}"),
+    "err_method_not_allowed": ErrorSpec(405, "Method Not Allowed: use POST"),
+    "err_internal": ErrorSpec(500, "Internal Server Error", True),
+    # Validation of request items (HTTP 200, per-item fail entries carrying `field`).
+    "err_validation_null": ErrorSpec(200, "This field is mandatory"),
+    "err_validation_blank": ErrorSpec(200, "This field must not be blank"),
+    "err_validation_invalid_value": ErrorSpec(200, "Invalid value: {reason}"),
+    "err_validation_invalid_email_address": ErrorSpec(200, "Email address is not valid"),
+    "err_validation_invalid_domain": ErrorSpec(200, "Domain name is not valid"),
+    "err_validation_item_count": ErrorSpec(200, "{reason}"),
+    # Domains.
+    "err_domain_already_registered": ErrorSpec(200, "The domain is already registered: {domain}"),
+    "err_domain_managed_by_another_account": ErrorSpec(
+        200, "The domain is managed by another account: {domain}"
+    ),
+    "err_domain_not_found": ErrorSpec(200, "Domain not found: {domain}"),
+    "err_domain_verification_failed": ErrorSpec(
+        200, "No TXT record with the verification code was found for {domain}", True
+    ),
+    "err_domain_not_pending": ErrorSpec(200, "The domain is not pending verification: {domain}"),
+}
+
+
+class ApiError(Exception):
+    """A failure the API reports to the caller; `code` is a key of `ERRORS`."""
+
+    def __init__(self, code: str, *, field: str | None = None, message: str | None = None,
+                 **params: Any) -> None:
+        spec = ERRORS[code]
+        self.code = code
+        self.status = spec.status
+        self.retryable = spec.retryable
+        self.field = field
+        self.message = message if message is not None else spec.message.format(**params)
+        super().__init__(f"{code}: {self.message}")
+
+    def as_error(self) -> dict[str, Any]:
+        """The `errors[]` element of a fail entry."""
+        error: dict[str, Any] = {"code": self.code, "message": self.message,
+                                 "retryable": self.retryable}
+        if self.field is not None:
+            error["field"] = self.field
+        return error
