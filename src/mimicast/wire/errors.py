@@ -62,6 +62,10 @@ ERRORS: dict[str, ErrorSpec] = {
     "err_validation_invalid_email_address": ErrorSpec(200, "Email address is not valid"),
     "err_validation_invalid_domain": ErrorSpec(200, "Domain name is not valid"),
     "err_validation_item_count": ErrorSpec(200, "{reason}"),
+    # Administration (CLI, admin API).
+    "err_already_exists": ErrorSpec(409, "{what} already exists: {name}"),
+    "err_object_not_found": ErrorSpec(404, "{what} not found: {name}"),
+    "err_discover_unknown_address": ErrorSpec(200, "No account is known for {email}"),
     # Domains.
     "err_domain_already_registered": ErrorSpec(200, "The domain is already registered: {domain}"),
     "err_domain_managed_by_another_account": ErrorSpec(

@@ -1,0 +1,15 @@
+"""The endpoint catalog: one declarative entry per endpoint, one module per namespace.
+
+Dispatch, validation, the OpenAPI document, the SDK's methods and the README's endpoint table
+are all derived from `ENDPOINTS`.
+"""
+
+from __future__ import annotations
+
+from mimicast.catalog import account, domain, login
+from mimicast.catalog.model import Endpoint
+
+ENDPOINTS: dict[str, Endpoint] = {e.path: e for module in (login, account, domain)
+                                  for e in module.ENDPOINTS}
+
+__all__ = ["ENDPOINTS", "Endpoint"]

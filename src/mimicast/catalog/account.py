@@ -1,0 +1,62 @@
+"""Account namespace."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from mimicast.catalog.model import Endpoint
+from mimicast.services import account, permissions
+
+
+class AccountResponse(BaseModel):
+    region: str
+    archive: bool
+    gateway: bool
+    passphrase: str
+    supportCode: str
+    maxRetention: int
+    maxRetentionConfirmed: bool
+    minRetentionEnabled: bool
+    automatedSegmentPurge: bool
+    type: str
+    policyInheritance: bool
+    databaseCode: str
+    searchReason: bool
+    contentAdministratorDefaultView: str
+    adminSessionTimeout: int
+    exportApi: bool
+    exgestAllowQuery: bool
+    accountCode: str
+    accountName: str
+    adminEmail: str
+    contactEmail: str
+    domain: str
+    userCount: int
+    mimecastId: str
+    contactName: str
+    telephone: str
+    packages: list[str]
+    mailPlatform: str
+
+
+class SupportInfoResponse(BaseModel):
+    partnerName: str
+    supportPackage: str
+    customerDevelopmentManager: str
+    mailtoLink: str
+    supportJurisdiction: str
+    renewalDate: str
+    hostingJurisdiction: str
+    customerAdvocate: str
+    mainProduct: str
+    officePhone: str
+
+
+ENDPOINTS = [
+    Endpoint("/api/account/get-account", "The account's settings, codes and counts.",
+             lambda ctx, _item: [account.describe(ctx)], permissions.ACCOUNT_READ,
+             response=AccountResponse, per_item=False),
+    Endpoint("/api/account/get-support-info", "The account's support arrangements.",
+             lambda ctx, _item: [account.support_info(ctx)], permissions.ACCOUNT_READ,
+             response=SupportInfoResponse, per_item=False),
+]

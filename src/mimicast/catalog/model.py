@@ -1,0 +1,53 @@
+"""What a catalog entry says about an endpoint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from pydantic import BaseModel, ConfigDict
+
+from mimicast.services.context import Context
+
+
+class Item(BaseModel):
+    """Base of request item models: unknown keys are ignored, loose scalars ("true", "100")
+    are coerced, as real clients need (client-compatibility.md 3, 4)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, str_strip_whitespace=True)
+
+
+class NoItem(Item):
+    """For endpoints whose request `data` is `[]` (or `[{}]`)."""
+
+
+Handler = Callable[[Context, Any], Any]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    path: str
+    summary: str
+    # None only for unsigned endpoints, which the server's login module answers itself.
+    handler: Handler | None
+    # The role permission the caller needs; None: any authenticated user.
+    permission: str | None
+    request: type[Item] = NoItem
+    response: type[BaseModel] | None = None
+    # True: the handler runs once per request item ("several items = several calls").
+    # False: it runs once, with the first item (or an empty one), and returns the whole list.
+    per_item: bool = True
+    min_items: int = 0
+    max_items: int | None = None
+    # A bare scalar item (a form body's `data=<value>`) is read as this field.
+    scalar_field: str | None = None
+    # Answered without a signature (discovery, login).
+    unsigned: bool = False
+
+    @property
+    def namespace(self) -> str:
+        return self.path.removeprefix("/api/").rsplit("/", 1)[0]
+
+    @property
+    def action(self) -> str:
+        return self.path.rsplit("/", 1)[1]

@@ -1,0 +1,1 @@
+"""The `mimicast` command line (typer + rich)."""

@@ -1,0 +1,1 @@
+"""The ASGI server: the request chain (pipeline.py), login, credentials, rate limits."""

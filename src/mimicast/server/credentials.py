@@ -1,0 +1,165 @@
+"""The signed-call check, with a short-lived cache of applications and bindings so the hot
+path makes no database round trip. Entries live `cache_seconds` (1 s by default): a revoked
+binding or application stops working within that time, on every worker."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Callable, Generic, TypeVar
+
+from starlette.concurrency import run_in_threadpool
+
+from mimicast.services import auth
+from mimicast.services.auth import AppRecord, BindingRecord
+from mimicast.services.context import Deps
+from mimicast.wire import signing
+from mimicast.wire.errors import ApiError
+
+T = TypeVar("T")
+
+
+class TtlCache(Generic[T]):
+    MAX_ENTRIES = 50_000
+
+    def __init__(self, ttl: float) -> None:
+        self._ttl = ttl
+        self._entries: dict[str, tuple[float, T]] = {}
+
+    def get(self, key: str) -> T | None:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, key: str, value: T) -> None:
+        if len(self._entries) >= self.MAX_ENTRIES:
+            self._entries.clear()  # bounded: random keys must not grow memory without limit
+        self._entries[key] = (time.monotonic() + self._ttl, value)
+
+    def forget(self, key: str) -> None:
+        self._entries.pop(key, None)
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    app_id: str
+    authorization: str
+    date: str
+    request_id: str
+    # The uri forms a client may have signed: path, path + query, full URL.
+    uris: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Verified:
+    binding: BindingRecord
+    app: AppRecord
+
+
+class Denied(Exception):
+    """A failed check; `expected` is the string-to-sign, for the opt-in explain mode."""
+
+    def __init__(self, error: ApiError, expected: str | None = None,
+                 binding: BindingRecord | None = None) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.expected = expected
+        self.binding = binding
+
+
+class Credentials:
+    def __init__(self, deps: Deps, ttl: float, clock: Callable[[], datetime]) -> None:
+        self._deps = deps
+        self._apps: TtlCache[AppRecord | ApiError] = TtlCache(ttl)
+        self._bindings: TtlCache[BindingRecord | None] = TtlCache(ttl)
+        self._clock = clock
+
+    async def application(self, app_id: str) -> AppRecord:
+        record = self._apps.get(app_id)
+        if record is None:
+            record = await run_in_threadpool(self._load_app, app_id)
+            self._apps.put(app_id, record)
+        if isinstance(record, ApiError):
+            raise record
+        return record
+
+    def _load_app(self, app_id: str) -> AppRecord | ApiError:
+        with self._deps.store.session() as session:
+            try:
+                return auth.load_application(self._deps, session, app_id)
+            except ApiError as error:
+                return error
+
+    async def binding(self, access_key: str, fresh: bool = False) -> BindingRecord | None:
+        if not fresh:
+            cached = self._bindings.get(access_key)
+            if cached is not None:
+                return cached
+        record = await run_in_threadpool(self._load_binding, access_key)
+        if record is not None:  # unknown keys are not cached: they would only fill memory
+            self._bindings.put(access_key, record)
+        return record
+
+    def _load_binding(self, access_key: str) -> BindingRecord | None:
+        with self._deps.store.session() as session:
+            return auth.load_binding(self._deps, session, access_key)
+
+    async def verify(self, request: SignedRequest) -> Verified:
+        """app id → binding → HMAC (constant time) → usable → expiry (418)."""
+        if not request.app_id:
+            raise Denied(ApiError("err_developer_key", app_id=""))
+        try:
+            app = await self.application(request.app_id)
+        except ApiError as error:
+            raise Denied(error) from None
+        if not request.authorization:
+            raise Denied(ApiError("err_xdk_credentials_missing"))
+        parsed = signing.parse_signed(request.authorization)
+        if parsed is None:
+            raise Denied(ApiError("err_xdk_invalid_signature"))
+        binding = await self.binding(parsed.access_key)
+        expected = signing.data_to_sign(request.date, request.request_id, request.uris[0],
+                                        app.app_key)
+        if binding is None or binding.application_id != app.id:
+            raise Denied(ApiError("err_xdk_invalid_signature"), expected)
+        if not signing.signature_matches(binding.secret, request.date, request.request_id,
+                                         request.uris, app.app_key, parsed.signature):
+            raise Denied(ApiError("err_xdk_invalid_signature"), expected)
+        if not binding.usable:
+            # A revoked binding or a locked user: checked after the signature, so only the
+            # key's holder learns it.
+            binding = await self.binding(parsed.access_key, fresh=True)
+            if binding is None or not binding.usable:
+                raise Denied(ApiError("err_xdk_invalid_signature"), expected)
+        now = self._clock()
+        if binding.expires_at is not None and binding.expires_at <= now:
+            # The cache may predate a refresh made through another worker: ask the store.
+            binding = await self.binding(parsed.access_key, fresh=True)
+            if binding is None or (binding.expires_at is not None and binding.expires_at <= now):
+                raise Denied(ApiError("err_xdk_binding_expired"), binding=binding)
+        if binding.extend_on_validate and binding.ttl_seconds:
+            binding = await self._extend(parsed.access_key, binding, now)
+        return Verified(binding, app)
+
+    async def _extend(self, access_key: str, binding: BindingRecord,
+                      now: datetime) -> BindingRecord:
+        """Push the expiry forward; written at most once per 1/20 of the TTL, not every call."""
+        assert binding.ttl_seconds is not None
+        expires = now + timedelta(seconds=binding.ttl_seconds)
+        step = timedelta(seconds=max(binding.ttl_seconds / 20, 0.0))
+        if binding.expires_at is not None and expires - binding.expires_at < step:
+            return binding
+        await run_in_threadpool(self._write_expiry, binding.id, expires)
+        extended = replace(binding, expires_at=expires)
+        self._bindings.put(access_key, extended)
+        return extended
+
+    def _write_expiry(self, binding_id: int, expires: datetime) -> None:
+        with self._deps.store.session() as session:
+            auth.extend_binding(session, binding_id, expires)
+            session.commit()
+
+    def forget(self, access_key: str) -> None:
+        self._bindings.forget(access_key)

@@ -1,0 +1,79 @@
+"""Run a catalog endpoint: validate each item, call the service, collect `data` and `fail`.
+
+Runs in a worker thread (services are synchronous); one transaction per request, one
+savepoint per item, so a failing item leaves no trace and the good ones still commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from mimicast.catalog.model import Endpoint, Item
+from mimicast.services.context import Caller, Context, Deps
+from mimicast.wire.envelope import fail_entry
+from mimicast.wire.errors import ApiError
+
+
+@dataclass
+class Outcome:
+    data: list[Any] = field(default_factory=list)
+    fail: list[dict[str, Any]] = field(default_factory=list)
+
+
+def validation_error(error: ValidationError) -> ApiError:
+    """The first problem of a pydantic error, as the real service's err_validation_* codes."""
+    first = error.errors()[0]
+    location = ".".join(str(part) for part in first["loc"]) or None
+    kind = first["type"]
+    if kind == "missing" or (kind.endswith("_type") and first.get("input") is None):
+        return ApiError("err_validation_null", field=location)
+    if kind == "string_too_short":
+        return ApiError("err_validation_blank", field=location)
+    return ApiError("err_validation_invalid_value", field=location, reason=first["msg"])
+
+
+def parse_item(endpoint: Endpoint, raw: Any) -> Item:
+    if endpoint.scalar_field and isinstance(raw, (str, int, float)):
+        raw = {endpoint.scalar_field: raw}
+    if not isinstance(raw, dict):
+        raise ApiError("err_validation_invalid_value", reason="each data item must be an object")
+    try:
+        return endpoint.request.model_validate(raw)
+    except ValidationError as error:
+        raise validation_error(error) from None
+
+
+def check_count(endpoint: Endpoint, items: list[Any]) -> None:
+    count = len(items)
+    if count < endpoint.min_items:
+        raise ApiError("err_validation_item_count",
+                       reason=f"data must contain at least {endpoint.min_items} item(s)")
+    if endpoint.max_items is not None and count > endpoint.max_items:
+        raise ApiError("err_validation_item_count",
+                       reason=f"data must contain at most {endpoint.max_items} item(s)")
+
+
+def run(deps: Deps, caller: Caller, endpoint: Endpoint, items: list[Any]) -> Outcome:
+    assert endpoint.handler is not None
+    outcome = Outcome()
+    if not endpoint.per_item:
+        items = items[:1] or [{}]
+    with deps.store.session() as session:
+        ctx = Context(deps, session, caller)
+        for raw in items:
+            try:
+                item = parse_item(endpoint, raw)
+                with session.begin_nested():
+                    result = endpoint.handler(ctx, item)
+            except ApiError as error:
+                outcome.fail.append(fail_entry([error], key=raw))
+                continue
+            if isinstance(result, list):
+                outcome.data.extend(result)
+            elif result is not None:
+                outcome.data.append(result)
+        session.commit()
+    return outcome

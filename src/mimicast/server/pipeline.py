@@ -1,0 +1,134 @@
+"""The request chain, in order, in one place:
+
+    method → route → [unsigned: discovery, login] → authenticate (app id, binding, HMAC,
+    expiry) → freshness/replay (opt-in) → rate limit → permission → decode body → dispatch
+
+Every response is the envelope with the exact content type and the X-RateLimit-* headers.
+The body of an unauthenticated call is not parsed: strangers get a 401 for the price of a
+header check.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mimicast.server import dispatch, login
+from mimicast.server.credentials import Denied, SignedRequest
+from mimicast.server.ratelimit import Quota
+from mimicast.server.responses import data_response, error_response
+from mimicast.server.runtime import Runtime
+from mimicast.services.context import Caller
+from mimicast.wire.body import MAX_BODY_BYTES_JSON, decode_body, normalise_request
+from mimicast.wire.errors import ApiError
+
+log = logging.getLogger("mimicast.server")
+
+EXPLAIN_HEADER = "x-mc-expected-string-to-sign"
+UNAUTHENTICATED_LIMIT = 600  # calls per minute and client address, before a user is known
+
+
+async def handle(request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    try:
+        return await _handle(runtime, request)
+    except ApiError as error:  # request-level failures raised deeper down
+        return error_response(error, await _anonymous_quota(runtime, request))
+    except Exception:
+        log.exception("unhandled error on %s", request.url.path)
+        return error_response(ApiError("err_internal"), None)
+
+
+async def _anonymous_quota(runtime: Runtime, request: Request) -> Quota:
+    client = request.client.host if request.client else "unknown"
+    return await runtime.limiter.take(f"ip:{client}", UNAUTHENTICATED_LIMIT, 60_000)
+
+
+async def _read_items(request: Request) -> tuple[list[object], dict[str, object]]:
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES_JSON:
+        raise ApiError("err_request_too_large", limit=MAX_BODY_BYTES_JSON)
+    return normalise_request(decode_body(raw, request.headers.get("content-type")))
+
+
+async def _handle(runtime: Runtime, request: Request) -> Response:
+    path = request.url.path
+    if request.method != "POST":
+        return error_response(ApiError("err_method_not_allowed"),
+                              await _anonymous_quota(runtime, request), {"allow": "POST"})
+    endpoint = runtime.endpoints.get(path)
+    if endpoint is None:
+        return error_response(ApiError("err_not_found", path=path),
+                              await _anonymous_quota(runtime, request))
+
+    if endpoint.unsigned:
+        quota = await _anonymous_quota(runtime, request)
+        if not quota.allowed:
+            return error_response(ApiError("err_rate_limit_exceeded"), quota)
+        items, _meta = await _read_items(request)
+        if path.endswith("/discover-authentication"):
+            data, fail = await run_in_threadpool(login.discover, runtime, endpoint, items)
+            return data_response(data, fail, quota)
+        return data_response([await login.login(runtime, endpoint, request.headers, items)],
+                             [], quota)
+
+    headers = request.headers
+    signed = SignedRequest(
+        app_id=headers.get("x-mc-app-id", "").strip(),
+        authorization=headers.get("authorization", ""),
+        date=headers.get("x-mc-date", ""),
+        request_id=headers.get("x-mc-req-id", ""),
+        uris=_signed_uris(request))
+    try:
+        verified = await runtime.credentials.verify(signed)
+    except Denied as denied:
+        extra = None
+        if runtime.settings.explain_auth and denied.expected is not None:
+            extra = {EXPLAIN_HEADER: denied.expected}
+        quota = (await _user_quota(runtime, denied.binding.user_id, denied.binding.rate_limit,
+                                   denied.binding.rate_window_ms)
+                 if denied.binding else await _anonymous_quota(runtime, request))
+        return error_response(denied.error, quota, extra)
+    binding = verified.binding
+
+    quota = await _user_quota(runtime, binding.user_id, binding.rate_limit,
+                              binding.rate_window_ms)
+    if not quota.allowed:
+        return error_response(ApiError("err_rate_limit_exceeded"), quota)
+    try:
+        runtime.replay.check(signed.authorization, signed.date, signed.request_id)
+    except ApiError as error:
+        return error_response(error, quota)
+    if endpoint.permission is not None and endpoint.permission not in binding.permissions:
+        return error_response(ApiError("err_xdk_forbidden", permission=endpoint.permission),
+                              quota)
+    try:
+        items, _meta = await _read_items(request)
+        dispatch.check_count(endpoint, items)
+    except ApiError as error:
+        return error_response(error, quota)
+
+    caller = Caller(account_id=binding.account_id, actor=binding.email,
+                    user_id=binding.user_id, binding_id=binding.id,
+                    permissions=binding.permissions)
+    outcome = await run_in_threadpool(dispatch.run, runtime.deps, caller, endpoint, items)
+    return data_response(outcome.data, outcome.fail, quota)
+
+
+async def _user_quota(runtime: Runtime, user_id: int, limit: int, window_ms: int) -> Quota:
+    # One bucket per user, across all of the user's bindings, as the real service counts.
+    return await runtime.limiter.take(f"user:{user_id}", runtime.settings.rate_limit or limit,
+                                      window_ms)
+
+
+def _signed_uris(request: Request) -> tuple[str, ...]:
+    """Path first (what nearly every client signs), then path + query, then the full URL."""
+    path = request.url.path
+    forms = [path]
+    if request.url.query:
+        forms.append(f"{path}?{request.url.query}")
+    forms.append(str(request.url))
+    return tuple(dict.fromkeys(forms))

@@ -1,0 +1,69 @@
+"""The account's own description: get-account and get-support-info."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from mimicast.services.context import Context
+from mimicast.services.identity import get_account
+from mimicast.store.schema import Domain, User
+
+REGION_NAMES = {"us": "US", "usb": "USB", "ca": "CA", "eu": "EU", "uk": "EU", "de": "DE",
+                "au": "AU", "za": "ZA", "je": "JE", "sandbox": "SANDBOX"}
+
+
+def describe(ctx: Context) -> dict[str, Any]:
+    account = get_account(ctx.session, ctx.caller.account_id)
+    user_count = ctx.session.scalar(select(func.count()).select_from(User).where(
+        User.account_id == account.id)) or 0
+    primary = ctx.session.scalar(select(Domain.name).where(
+        Domain.account_id == account.id, Domain.status == "internal")
+        .order_by(Domain.id).limit(1)) or ""
+    return {
+        "region": REGION_NAMES.get(account.region, account.region.upper()),
+        "archive": True,
+        "gateway": True,
+        "passphrase": "",
+        "supportCode": account.code[-4:],
+        "maxRetention": 30,
+        "maxRetentionConfirmed": True,
+        "minRetentionEnabled": False,
+        "automatedSegmentPurge": True,
+        "type": "full",
+        "policyInheritance": False,
+        "databaseCode": f"{account.region}db01",
+        "searchReason": False,
+        "contentAdministratorDefaultView": "Metadata",
+        "adminSessionTimeout": 60,
+        "exportApi": True,
+        "exgestAllowQuery": False,
+        "accountCode": account.code,
+        "accountName": account.name,
+        "adminEmail": account.admin_email,
+        "contactEmail": account.admin_email,
+        "domain": primary,
+        "userCount": user_count,
+        "mimecastId": f"{account.code}-{account.id:06d}",
+        "contactName": account.name,
+        "telephone": "",
+        "packages": ["Email Security Cloud Gateway", "Archive", "Targeted Threat Protection"],
+        "mailPlatform": "Other",
+    }
+
+
+def support_info(ctx: Context) -> dict[str, Any]:
+    account = get_account(ctx.session, ctx.caller.account_id)
+    return {
+        "partnerName": "",
+        "supportPackage": "Standard",
+        "customerDevelopmentManager": "",
+        "mailtoLink": f"mailto:support@mimicast.invalid?subject={account.code}",
+        "supportJurisdiction": REGION_NAMES.get(account.region, account.region.upper()),
+        "renewalDate": "",
+        "hostingJurisdiction": REGION_NAMES.get(account.region, account.region.upper()),
+        "customerAdvocate": "",
+        "mainProduct": "Email Security Cloud Gateway",
+        "officePhone": "",
+    }

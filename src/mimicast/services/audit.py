@@ -1,0 +1,29 @@
+"""The audit trail: every administrative change writes one event, here and only here."""
+
+from __future__ import annotations
+
+from mimicast.services.context import Context
+from mimicast.store.schema import AuditEvent
+
+# Categories follow the real service's audit category codes.
+ACCOUNT = "account_logs"
+AUTHENTICATION = "authentication_logs"
+DIRECTORY = "directory_logs"
+DOMAIN = "domain_logs"
+ROLES = "role_logs"
+SERVICES = "services_applications_logs"
+
+CATEGORIES = {
+    ACCOUNT: "Account Logs",
+    AUTHENTICATION: "Authentication Logs",
+    DIRECTORY: "Directory Logs",
+    DOMAIN: "Domain Logs",
+    ROLES: "Role Logs",
+    SERVICES: "Services Applications Logs",
+}
+
+
+def record(ctx: Context, category: str, event_type: str, info: str = "") -> None:
+    ctx.session.add(AuditEvent(account_id=ctx.caller.account_id, actor=ctx.caller.actor,
+                               category=category, event_type=event_type, info=info,
+                               created_at=ctx.now()))

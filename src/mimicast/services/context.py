@@ -1,0 +1,50 @@
+"""Who is acting, on which account, with which store: what every service function receives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Callable
+
+from sqlalchemy.orm import Session
+
+from mimicast.services.crypto import Vault
+from mimicast.services.dns import Resolver
+from mimicast.store.engine import Store
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Deps:
+    """Process-wide collaborators, built once."""
+
+    store: Store
+    vault: Vault
+    resolver: Resolver
+    clock: Callable[[], datetime] = utcnow
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The acting identity: an API user (with permissions) or an operator at the CLI."""
+
+    account_id: int
+    actor: str
+    user_id: int | None = None
+    binding_id: int | None = None
+    permissions: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass
+class Context:
+    """One unit of work: a session (committed by whoever opened it) and the caller."""
+
+    deps: Deps
+    session: Session
+    caller: Caller
+
+    def now(self) -> datetime:
+        return self.deps.clock()

@@ -1,0 +1,250 @@
+"""Accounts, internal domains, users and roles."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from mimicast.services import audit
+from mimicast.services.context import Context, utcnow
+from mimicast.services.crypto import hash_password
+from mimicast.services.permissions import ALL, BUILTIN_ROLES, role_permissions
+from mimicast.store.schema import (
+    Account,
+    AuditEvent,
+    AuthProfile,
+    Domain,
+    Role,
+    RoleMember,
+    User,
+)
+from mimicast.wire.errors import ApiError
+
+EMAIL = re.compile(r"^[^@\s]+@([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)$")
+DOMAIN = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+                    r"[A-Za-z]{2,63}$")
+DEFAULT_TTL_SECONDS = 3 * 24 * 3600  # the real default Authentication Cache TTL: 3 days
+
+REGION_PREFIXES = {"us": "CUSA", "usb": "CUSB", "ca": "CCA", "eu": "CUK", "uk": "CUK",
+                   "de": "CDE", "au": "CAU", "za": "CSA", "je": "CJE", "sandbox": "CSB"}
+
+
+def normalise_email(value: str, field: str = "emailAddress") -> str:
+    email = value.strip().lower()
+    if not EMAIL.match(email):
+        raise ApiError("err_validation_invalid_email_address", field=field)
+    return email
+
+
+def normalise_domain(value: str, field: str = "domain") -> str:
+    domain = value.strip().lower().rstrip(".")
+    if not DOMAIN.match(domain):
+        raise ApiError("err_validation_invalid_domain", field=field)
+    return domain
+
+
+# Accounts -----------------------------------------------------------------------------------
+
+def create_account(session: Session, *, name: str, region: str = "us", admin_email: str = "",
+                   code: str | None = None, actor: str = "system") -> Account:
+    """A tenant with its built-in roles and its default authentication profile."""
+    now = utcnow()
+    region = region.lower()
+    code = code or REGION_PREFIXES.get(region, "C") + secrets.token_hex(3).upper()
+    if session.scalar(select(Account.id).where(Account.code == code)) is not None:
+        raise ApiError("err_already_exists", what="Account", name=code)
+    account = Account(code=code, name=name, region=region, admin_email=admin_email,
+                      created_at=now)
+    session.add(account)
+    session.flush()
+    for role_name, (description, _) in BUILTIN_ROLES.items():
+        session.add(Role(account_id=account.id, name=role_name, description=description,
+                         permissions=[], builtin=True))
+    session.add(AuthProfile(account_id=account.id, description="Default Authentication Profile",
+                            ttl_seconds=DEFAULT_TTL_SECONDS, extend_on_validate=False,
+                            is_default=True, created_at=now))
+    session.add(AuditEvent(account_id=account.id, actor=actor, category=audit.ACCOUNT,
+                           event_type="Account created", info=f"{code} {name}", created_at=now))
+    return account
+
+
+def get_account(session: Session, account_id: int) -> Account:
+    account = session.get(Account, account_id)
+    if account is None:
+        raise ApiError("err_object_not_found", what="Account", name=str(account_id))
+    return account
+
+
+def find_account(session: Session, code: str | None) -> Account:
+    """The account with this code, or the only account when no code is given."""
+    if code:
+        account = session.scalar(select(Account).where(Account.code == code))
+        if account is None:
+            raise ApiError("err_object_not_found", what="Account", name=code)
+        return account
+    accounts = list(session.scalars(select(Account).order_by(Account.id).limit(2)))
+    if len(accounts) != 1:
+        raise ApiError("err_object_not_found", what="Account",
+                       name="(none)" if not accounts else "(several: pass --account CODE)")
+    return accounts[0]
+
+
+# Internal domains ---------------------------------------------------------------------------
+
+def add_internal_domain(ctx: Context, name: str) -> Domain:
+    domain_name = normalise_domain(name)
+    existing = ctx.session.scalar(select(Domain).where(Domain.name == domain_name,
+                                                       Domain.status == "internal"))
+    if existing is not None:
+        raise ApiError("err_already_exists", what="Internal domain", name=domain_name)
+    domain = Domain(account_id=ctx.caller.account_id, name=domain_name, status="internal",
+                    inbound_type="any", created_at=ctx.now(), verified_at=ctx.now())
+    ctx.session.add(domain)
+    audit.record(ctx, audit.DOMAIN, "Internal domain added", domain_name)
+    return domain
+
+
+def internal_domain_of(ctx: Context, email: str) -> Domain:
+    domain_name = email.rsplit("@", 1)[1]
+    domain = ctx.session.scalar(select(Domain).where(
+        Domain.account_id == ctx.caller.account_id, Domain.name == domain_name,
+        Domain.status == "internal"))
+    if domain is None:
+        raise ApiError("err_object_not_found", what="Internal domain", name=domain_name)
+    return domain
+
+
+# Users --------------------------------------------------------------------------------------
+
+def create_user(ctx: Context, email: str, *, password: str | None = None, name: str = "",
+                domain_password: str | None = None) -> User:
+    address = normalise_email(email)
+    internal_domain_of(ctx, address)
+    if ctx.session.scalar(select(User.id).where(User.email == address)) is not None:
+        raise ApiError("err_already_exists", what="User", name=address)
+    user = User(account_id=ctx.caller.account_id, email=address, name=name or address,
+                password_hash=hash_password(password) if password else None,
+                domain_password_hash=hash_password(domain_password) if domain_password else None,
+                created_at=ctx.now())
+    ctx.session.add(user)
+    ctx.session.flush()
+    audit.record(ctx, audit.DIRECTORY, "User created", address)
+    return user
+
+
+def get_user(ctx: Context, email: str) -> User:
+    address = normalise_email(email)
+    user = ctx.session.scalar(select(User).where(User.email == address,
+                                                 User.account_id == ctx.caller.account_id))
+    if user is None:
+        raise ApiError("err_object_not_found", what="User", name=address)
+    return user
+
+
+def set_password(ctx: Context, email: str, password: str, *, domain: bool = False) -> User:
+    """Set the cloud password, or (domain=True) the directory password `Basic-AD` checks."""
+    user = get_user(ctx, email)
+    if domain:
+        user.domain_password_hash = hash_password(password)
+    else:
+        user.password_hash = hash_password(password)
+    audit.record(ctx, audit.DIRECTORY,
+                 "Domain password set" if domain else "Cloud password set", user.email)
+    return user
+
+
+def set_user_state(ctx: Context, email: str, *, locked: bool | None = None,
+                   disabled: bool | None = None) -> User:
+    user = get_user(ctx, email)
+    if locked is not None:
+        user.locked = locked
+    if disabled is not None:
+        user.disabled = disabled
+    audit.record(ctx, audit.DIRECTORY, "User updated",
+                 f"{user.email} locked={user.locked} disabled={user.disabled}")
+    return user
+
+
+def list_users(ctx: Context) -> list[User]:
+    return list(ctx.session.scalars(select(User).where(
+        User.account_id == ctx.caller.account_id).order_by(User.email)))
+
+
+# Roles --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RoleView:
+    name: str
+    description: str
+    builtin: bool
+    permissions: frozenset[str]
+    members: list[str]
+
+
+def list_roles(ctx: Context) -> list[RoleView]:
+    roles = ctx.session.scalars(select(Role).where(Role.account_id == ctx.caller.account_id)
+                                .order_by(Role.builtin.desc(), Role.name))
+    views = []
+    for role in roles:
+        members = ctx.session.scalars(select(User.email).join(RoleMember,
+                                      RoleMember.user_id == User.id)
+                                      .where(RoleMember.role_id == role.id).order_by(User.email))
+        views.append(RoleView(role.name, role.description, role.builtin,
+                              role_permissions(role.name, role.builtin, role.permissions),
+                              list(members)))
+    return views
+
+
+def get_role(ctx: Context, name: str) -> Role:
+    role = ctx.session.scalar(select(Role).where(Role.account_id == ctx.caller.account_id,
+                                                 func.lower(Role.name) == name.strip().lower()))
+    if role is None:
+        raise ApiError("err_object_not_found", what="Role", name=name)
+    return role
+
+
+def create_role(ctx: Context, name: str, permissions: list[str], description: str = "") -> Role:
+    unknown = sorted(set(permissions) - ALL)
+    if unknown:
+        raise ApiError("err_validation_invalid_value", field="permissions",
+                       reason=f"unknown permission(s): {', '.join(unknown)}")
+    if ctx.session.scalar(select(Role.id).where(Role.account_id == ctx.caller.account_id,
+                                                func.lower(Role.name) == name.lower())):
+        raise ApiError("err_already_exists", what="Role", name=name)
+    role = Role(account_id=ctx.caller.account_id, name=name, description=description,
+                permissions=sorted(set(permissions)), builtin=False)
+    ctx.session.add(role)
+    audit.record(ctx, audit.ROLES, "Role created", f"{name}: {', '.join(sorted(permissions))}")
+    return role
+
+
+def add_role_member(ctx: Context, role_name: str, email: str) -> None:
+    role = get_role(ctx, role_name)
+    user = get_user(ctx, email)
+    if ctx.session.get(RoleMember, (role.id, user.id)) is None:
+        ctx.session.add(RoleMember(role_id=role.id, user_id=user.id))
+        audit.record(ctx, audit.ROLES, "User added to role", f"{user.email} → {role.name}")
+
+
+def remove_role_member(ctx: Context, role_name: str, email: str) -> None:
+    role = get_role(ctx, role_name)
+    user = get_user(ctx, email)
+    member = ctx.session.get(RoleMember, (role.id, user.id))
+    if member is None:
+        raise ApiError("err_object_not_found", what="Role member", name=user.email)
+    ctx.session.delete(member)
+    audit.record(ctx, audit.ROLES, "User removed from role", f"{user.email} ← {role.name}")
+
+
+def user_permissions(session: Session, user_id: int) -> frozenset[str]:
+    rows = session.execute(select(Role.name, Role.builtin, Role.permissions)
+                           .join(RoleMember, RoleMember.role_id == Role.id)
+                           .where(RoleMember.user_id == user_id))
+    granted: set[str] = set()
+    for name, builtin, stored in rows:
+        granted |= role_permissions(name, builtin, stored)
+    return frozenset(granted)

@@ -1,0 +1,1 @@
+"""Storage: the SQLAlchemy schema, the engine (SQLite by default, PostgreSQL by URL), migrations."""

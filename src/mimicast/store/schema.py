@@ -1,0 +1,209 @@
+"""The tables. Secrets (application keys, binding secret keys) are stored encrypted; passwords
+and access keys only as hashes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite would hand back naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime stored; use datetime.now(UTC)")
+        return value.astimezone(timezone.utc) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UtcDateTime}
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    region: Mapped[str] = mapped_column(String(16))
+    admin_email: Mapped[str] = mapped_column(String(320), default="")
+    # Per-account rate limit: a bucket of `rate_limit` calls refilled over `rate_window_ms`.
+    rate_limit: Mapped[int] = mapped_column(Integer, default=800)
+    rate_window_ms: Mapped[int] = mapped_column(Integer, default=60_000)
+    max_bindings: Mapped[int] = mapped_column(Integer, default=10)
+    created_at: Mapped[datetime]
+
+
+class Domain(Base):
+    __tablename__ = "domains"
+    __table_args__ = (UniqueConstraint("account_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(253), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # "pending" | "internal"
+    inbound_type: Mapped[str] = mapped_column(String(16), default="any")
+    token: Mapped[str] = mapped_column(String(100), default="")
+    send_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    local: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    verified_at: Mapped[datetime | None]
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    # Login finds the account from the address alone, so addresses are unique across accounts.
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    domain_password_hash: Mapped[str | None] = mapped_column(String(200))
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+
+
+class Role(Base):
+    __tablename__ = "roles"
+    __table_args__ = (UniqueConstraint("account_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    permissions: Mapped[list[str]] = mapped_column(JSON)
+    builtin: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RoleMember(Base):
+    __tablename__ = "role_members"
+    role_id: Mapped[int] = mapped_column(ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
+                                         index=True)
+
+
+class ProfileGroup(Base):
+    """A folder of the profile-group tree; members are addresses (or domains)."""
+
+    __tablename__ = "profile_groups"
+    __table_args__ = (UniqueConstraint("account_id", "parent_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("profile_groups.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class GroupMember(Base):
+    __tablename__ = "group_members"
+    group_id: Mapped[int] = mapped_column(ForeignKey("profile_groups.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    address: Mapped[str] = mapped_column(String(320), primary_key=True, index=True)
+
+
+class AuthProfile(Base):
+    __tablename__ = "auth_profiles"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    description: Mapped[str] = mapped_column(String(500))
+    ttl_seconds: Mapped[int | None] = mapped_column(Integer)  # None: never expires
+    extend_on_validate: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+
+
+class AppSetting(Base):
+    """Gives the members of a group an authentication profile."""
+
+    __tablename__ = "app_settings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    description: Mapped[str] = mapped_column(String(500))
+    group_id: Mapped[int] = mapped_column(ForeignKey("profile_groups.id", ondelete="CASCADE"))
+    auth_profile_id: Mapped[int] = mapped_column(ForeignKey("auth_profiles.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+
+
+class Application(Base):
+    __tablename__ = "applications"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    app_id: Mapped[str] = mapped_column(String(64), unique=True)
+    app_key_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class Binding(Base):
+    """An access key + secret key pair of one user for one application."""
+
+    __tablename__ = "bindings"
+    __table_args__ = (Index("ix_bindings_user_app", "user_id", "application_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    access_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    access_key_hint: Mapped[str] = mapped_column(String(16))
+    secret_key_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    ttl_seconds: Mapped[int | None] = mapped_column(Integer)
+    extend_on_validate: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_account_time", "account_id", "created_at", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    actor: Mapped[str] = mapped_column(String(320))
+    category: Mapped[str] = mapped_column(String(64))
+    event_type: Mapped[str] = mapped_column(String(200))
+    info: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+
+
+class DnsRecord(Base):
+    """The simulated DNS zone `mimicast admin dns` edits, for offline domain verification."""
+
+    __tablename__ = "dns_records"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(253), index=True)
+    type: Mapped[str] = mapped_column(String(10))
+    value: Mapped[str] = mapped_column(Text)
+
+
+class DemoCredentials(Base):
+    """The demo account's credentials, encrypted, so `mimicast init` can print them again."""
+
+    __tablename__ = "demo_credentials"
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    blob_enc: Mapped[bytes] = mapped_column(LargeBinary)
