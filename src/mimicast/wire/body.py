@@ -219,8 +219,10 @@ def _literal(node: ast.AST, depth: int) -> Any:
 
 
 def _scalar(value: Any) -> Any:
-    if value is None or isinstance(value, (bool, str)):
-        return _check_str(value) if isinstance(value, str) else value
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return _check_str(value)
     if isinstance(value, bytes):  # b'..' in a Python 2-era repr
         try:
             return value.decode("utf-8")

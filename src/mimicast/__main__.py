@@ -1,0 +1,3 @@
+from mimicast.cli.main import app
+
+app()
