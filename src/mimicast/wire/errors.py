@@ -79,6 +79,11 @@ ERRORS: dict[str, ErrorSpec] = {
 }
 
 
+class _Params(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
 class ApiError(Exception):
     """A failure the API reports to the caller; `code` is a key of `ERRORS`."""
 
@@ -89,7 +94,9 @@ class ApiError(Exception):
         self.status = spec.status
         self.retryable = spec.retryable
         self.field = field
-        self.message = message if message is not None else spec.message.format(**params)
+        # A missing placeholder renders as "?" rather than failing: an error must never 500.
+        self.message = message if message is not None else spec.message.format_map(
+            _Params(params))
         super().__init__(f"{code}: {self.message}")
 
     def as_error(self) -> dict[str, Any]:
