@@ -8,7 +8,7 @@ import typer
 
 from mimicast.cli.common import DbOption, console, open_deps, print_json
 from mimicast.config import Settings
-from mimicast.services.demo import ensure_demo, store_is_empty
+from mimicast.services.demo import demo_exists, ensure_demo, store_is_empty
 
 app = typer.Typer(help="mimicast: a self-hostable Mimecast API 1.0.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -38,9 +38,10 @@ def serve(
                                  workers=workers, rate_limit=rate_limit,
                                  explain_auth=explain_auth or None, redis_url=redis_url, dns=dns)
     deps = open_deps(settings.db)
-    if store_is_empty(deps):
-        credentials, _ = ensure_demo(deps)
-        console.print("[bold]Created the demo account.[/bold] Credentials:")
+    if store_is_empty(deps) or demo_exists(deps):
+        credentials, created = ensure_demo(deps)
+        console.print("[bold]Created the demo account.[/bold]" if created
+                      else "[bold]Demo account[/bold]")
         for name, value in credentials.as_dict().items():
             console.print(f"  {name:12} {value}", highlight=False, soft_wrap=True)
     deps.store.dispose()

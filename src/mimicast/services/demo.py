@@ -56,6 +56,11 @@ def ensure_demo(deps: Deps) -> tuple[DemoCredentials, bool]:
         return credentials, created
 
 
+def demo_exists(deps: Deps) -> bool:
+    with deps.store.session() as session:
+        return session.scalar(select(Account.id).where(Account.code == DEMO_CODE)) is not None
+
+
 def store_is_empty(deps: Deps) -> bool:
     with deps.store.session() as session:
         return session.scalar(select(Account.id).limit(1)) is None

@@ -93,6 +93,33 @@ def find_account(session: Session, code: str | None) -> Account:
     return accounts[0]
 
 
+def list_accounts(session: Session) -> list[Account]:
+    return list(session.scalars(select(Account).order_by(Account.id)))
+
+
+def set_account_limits(ctx: Context, *, rate_limit: int | None = None,
+                       rate_window_ms: int | None = None,
+                       max_bindings: int | None = None) -> Account:
+    """The per-account call quota (`rate_limit` calls refilled over `rate_window_ms`) and the
+    number of live bindings a user may hold per application."""
+    changes = {"rate_limit": rate_limit, "rate_window_ms": rate_window_ms,
+               "max_bindings": max_bindings}
+    given = {name: value for name, value in changes.items() if value is not None}
+    if not given:
+        raise ApiError("err_validation_invalid_value", field="limits",
+                       reason="give at least one of rate limit, rate window, max bindings")
+    for name, value in given.items():
+        if value <= 0:
+            raise ApiError("err_validation_invalid_value", field=name,
+                           reason=f"{value}: must be a positive number")
+    account = get_account(ctx.session, ctx.caller.account_id)
+    for name, value in given.items():
+        setattr(account, name, value)
+    audit.record(ctx, audit.ACCOUNT, "Account limits changed",
+                 " ".join(f"{name}={value}" for name, value in given.items()))
+    return account
+
+
 # Internal domains ---------------------------------------------------------------------------
 
 def add_internal_domain(ctx: Context, name: str) -> Domain:
@@ -106,6 +133,12 @@ def add_internal_domain(ctx: Context, name: str) -> Domain:
     ctx.session.add(domain)
     audit.record(ctx, audit.DOMAIN, "Internal domain added", domain_name)
     return domain
+
+
+def list_internal_domains(ctx: Context) -> list[Domain]:
+    return list(ctx.session.scalars(select(Domain).where(
+        Domain.account_id == ctx.caller.account_id, Domain.status == "internal")
+        .order_by(Domain.name)))
 
 
 def internal_domain_of(ctx: Context, email: str) -> Domain:
