@@ -46,6 +46,11 @@ class LogoutRequest(Item):
     accessKey: str | None = None
 
 
+class LogoutResponse(BaseModel):
+    accessKey: str
+    logout: bool
+
+
 def logout(ctx: Context, item: LogoutRequest) -> dict[str, Any]:
     assert ctx.caller.binding_id is not None
     auth.logout(ctx, ctx.caller.binding_id, item.accessKey)
@@ -61,5 +66,8 @@ ENDPOINTS = [
              "`accessKey` a refresh of that binding (unsigned).",
              None, None, LoginRequest, LoginResponse, unsigned=True, max_items=1),
     Endpoint("/api/login/logout", "End a binding: the given `accessKey`, or the calling one.",
-             logout, None, LogoutRequest, scalar_field="accessKey", max_items=1),
+             # Not per item: an empty body (no items) still runs once and ends the calling
+             # binding.
+             logout, None, LogoutRequest, per_item=False, scalar_field="accessKey",
+             max_items=1),
 ]

@@ -9,6 +9,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from mimicast.config import Settings
+from mimicast.server.openapi import docs_route, openapi_route
 from mimicast.server.pipeline import handle
 from mimicast.server.runtime import Runtime
 
@@ -26,7 +27,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             await app.state.runtime.close()
 
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-    routes = [Route("/{path:path}", handle, methods=methods)]
+    # The GET pages come first; the catch-all stays last and answers the API at every other
+    # path (and a POST to /openapi.json, which it answers with an envelope).
+    routes = [Route("/openapi.json", openapi_route, methods=["GET"]),
+              Route("/docs", docs_route, methods=["GET"]),
+              Route("/{path:path}", handle, methods=methods)]
     return Starlette(routes=routes, lifespan=lifespan)
 
 

@@ -38,7 +38,7 @@ class RealResolver:
             answer = dns.resolver.resolve(name, "TXT", lifetime=self._timeout)
         except (dns.exception.DNSException, OSError):
             return []
-        return [b"".join(r.strings).decode("utf-8", "replace") for r in answer]  # type: ignore[attr-defined]
+        return [b"".join(r.strings).decode("utf-8", "replace") for r in answer]
 
 
 def add_txt(session: Session, name: str, value: str) -> DnsRecord:

@@ -120,6 +120,7 @@ def _to_text(raw: bytes, content_type: str | None) -> str:
     ISO-8859-1, so a Python-repr body with `é` arrives as invalid UTF-8. Latin-1 maps every
     byte, so garbage still reaches the parsers — and is then rejected by them.
     """
+    text: str | None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -198,7 +199,8 @@ def _literal(node: ast.AST, depth: int) -> Any:
         return _NAMES[node.id]
     if (isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd))
             and isinstance(node.operand, ast.Constant)
-            and type(node.operand.value) in (int, float)):
+            and isinstance(node.operand.value, (int, float))
+            and not isinstance(node.operand.value, bool)):
         number = node.operand.value
         return _scalar(-number if isinstance(node.op, ast.USub) else number)
     if isinstance(node, ast.Dict):
