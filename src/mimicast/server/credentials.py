@@ -4,43 +4,18 @@ binding or application stops working within that time, on every worker."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Callable, Generic, TypeVar
+from typing import Callable
 
 from starlette.concurrency import run_in_threadpool
 
 from mimicast.services import auth
 from mimicast.services.auth import AppRecord, BindingRecord
 from mimicast.services.context import Deps
+from mimicast.services.ttlcache import TtlCache
 from mimicast.wire import signing
 from mimicast.wire.errors import ApiError
-
-T = TypeVar("T")
-
-
-class TtlCache(Generic[T]):
-    MAX_ENTRIES = 50_000
-
-    def __init__(self, ttl: float) -> None:
-        self._ttl = ttl
-        self._entries: dict[str, tuple[float, T]] = {}
-
-    def get(self, key: str) -> T | None:
-        entry = self._entries.get(key)
-        if entry is None or entry[0] < time.monotonic():
-            return None
-        return entry[1]
-
-    def put(self, key: str, value: T) -> None:
-        if len(self._entries) >= self.MAX_ENTRIES:
-            self._entries.clear()  # bounded: random keys must not grow memory without limit
-        self._entries[key] = (time.monotonic() + self._ttl, value)
-
-    def forget(self, key: str) -> None:
-        self._entries.pop(key, None)
-
 
 @dataclass(frozen=True)
 class SignedRequest:

@@ -15,6 +15,16 @@ REGION_NAMES = {"us": "US", "usb": "USB", "ca": "CA", "eu": "EU", "uk": "EU", "d
 
 
 def describe(ctx: Context) -> dict[str, Any]:
+    """get-account's answer; cached for a second, as monitoring scripts call it constantly."""
+    key = ("account", ctx.caller.account_id)
+    cached = ctx.deps.snapshots.get(key)
+    if cached is None:
+        cached = _describe(ctx)
+        ctx.deps.snapshots.put(key, cached)
+    return dict(cached)
+
+
+def _describe(ctx: Context) -> dict[str, Any]:
     account = get_account(ctx.session, ctx.caller.account_id)
     user_count = ctx.session.scalar(select(func.count()).select_from(User).where(
         User.account_id == account.id)) or 0

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Callable
+from typing import Any, Callable
 
 from sqlalchemy.orm import Session
 
 from mimicast.services.crypto import Vault
 from mimicast.services.dns import Resolver
+from mimicast.services.ttlcache import TtlCache
 from mimicast.store.engine import Store
 
 
@@ -25,6 +26,8 @@ class Deps:
     vault: Vault
     resolver: Resolver
     clock: Callable[[], datetime] = utcnow
+    # Read-mostly answers (an account's description) kept briefly off the store's hot path.
+    snapshots: TtlCache[Any] = field(default_factory=lambda: TtlCache(1.0))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,31 @@
+"""A small time-bounded cache: what the hot path reads instead of the store, for at most
+`ttl` seconds, so changes (a revoked binding, a new user) show within that time."""
+
+from __future__ import annotations
+
+import time
+from typing import Generic, Hashable, TypeVar
+
+T = TypeVar("T")
+
+
+class TtlCache(Generic[T]):
+    MAX_ENTRIES = 50_000
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._entries: dict[Hashable, tuple[float, T]] = {}
+
+    def get(self, key: Hashable) -> T | None:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, key: Hashable, value: T) -> None:
+        if len(self._entries) >= self.MAX_ENTRIES:
+            self._entries.clear()  # bounded: random keys must not grow memory without limit
+        self._entries[key] = (time.monotonic() + self.ttl, value)
+
+    def forget(self, key: Hashable) -> None:
+        self._entries.pop(key, None)
