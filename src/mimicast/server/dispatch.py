@@ -1,7 +1,8 @@
 """Run a catalog endpoint: validate each item, call the service, collect `data` and `fail`.
 
 Runs in a worker thread (services are synchronous); one transaction per request, one
-savepoint per item, so a failing item leaves no trace and the good ones still commit.
+savepoint per item when there are several, so a failing item leaves no trace and the good
+ones still commit.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pydantic import ValidationError
 
 from mimicast.catalog.model import Endpoint, Item
 from mimicast.services.context import Caller, Context, Deps
+from mimicast.store.engine import retrying
 from mimicast.wire.envelope import fail_entry
 from mimicast.wire.errors import ApiError
 
@@ -57,18 +59,31 @@ def check_count(endpoint: Endpoint, items: list[Any]) -> None:
 
 
 def run(deps: Deps, caller: Caller, endpoint: Endpoint, items: list[Any]) -> Outcome:
+    """The whole request in one transaction, run again (from scratch) if it lost a race."""
+    return retrying(lambda: _run_once(deps, caller, endpoint, items))
+
+
+def _run_once(deps: Deps, caller: Caller, endpoint: Endpoint, items: list[Any]) -> Outcome:
     assert endpoint.handler is not None
     outcome = Outcome()
     if not endpoint.per_item:
         items = items[:1] or [{}]
+    # A savepoint per item only when there are several: a lone item that fails rolls back
+    # the whole (one-item) transaction, and the common case saves two round trips.
+    isolate = len(items) > 1
     with deps.store.session() as session:
         ctx = Context(deps, session, caller)
         for raw in items:
             try:
                 item = parse_item(endpoint, raw)
-                with session.begin_nested():
+                if isolate:
+                    with session.begin_nested():
+                        result = endpoint.handler(ctx, item)
+                else:
                     result = endpoint.handler(ctx, item)
             except ApiError as error:
+                if not isolate:
+                    session.rollback()
                 outcome.fail.append(fail_entry([error], key=raw))
                 continue
             if isinstance(result, list):

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+import random
+import time
+from typing import Any, Callable, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+T = TypeVar("T")
 
 
 def normalise_url(url: str) -> str:
@@ -56,6 +60,29 @@ def migrate(engine: Engine) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def is_write_conflict(error: DBAPIError) -> bool:
+    """A transaction lost a race and may simply be run again: SQLite's "database is locked"
+    (a deferred transaction upgrading to a write after another thread wrote) or PostgreSQL's
+    serialization failure / deadlock."""
+    code = getattr(error.orig, "sqlstate", None)
+    return code in {"40001", "40P01"} or "database is locked" in str(error.orig)
+
+
+WRITE_CONFLICT_ATTEMPTS = 5
+
+
+def retrying(work: Callable[[], T]) -> T:
+    """Run a unit of work (one transaction, start to commit) again if it lost a write race."""
+    for attempt in range(WRITE_CONFLICT_ATTEMPTS):
+        try:
+            return work()
+        except DBAPIError as error:
+            if not is_write_conflict(error) or attempt == WRITE_CONFLICT_ATTEMPTS - 1:
+                raise
+            time.sleep(0.01 * (attempt + 1) * (1 + random.random()))
+    raise AssertionError("unreachable")
 
 
 class Store:

@@ -76,6 +76,10 @@ ERRORS: dict[str, ErrorSpec] = {
         200, "No TXT record with the verification code was found for {domain}", True
     ),
     "err_domain_not_pending": ErrorSpec(200, "The domain is not pending verification: {domain}"),
+    "err_domain_verification_expired": ErrorSpec(
+        200, "The verification period of {domain} has expired; create the domain again for a "
+        "new verification code"
+    ),
 }
 
 
