@@ -12,6 +12,7 @@ from mimicast.catalog.model import Endpoint
 from mimicast.server.dispatch import parse_item
 from mimicast.server.runtime import Runtime
 from mimicast.services import auth
+from mimicast.store.engine import retrying
 from mimicast.wire import signing
 from mimicast.wire.envelope import fail_entry
 from mimicast.wire.errors import ApiError
@@ -43,7 +44,12 @@ async def login(runtime: Runtime, endpoint: Endpoint, headers: Headers,
         raise ApiError("err_xdk_credentials_missing")
     credentials = signing.parse_basic(authorization)
     if credentials is None:
-        raise ApiError("err_xdk_credentials_missing")
+        # Present but unusable is a failed login (401), not "missing" (400): an unknown realm,
+        # or credentials that do not decode to `email:password`.
+        realm = authorization.strip().partition(" ")[0].lower()
+        known = realm in {signing.REALM_CLOUD.lower(), signing.REALM_DOMAIN.lower()}
+        raise ApiError("err_xdk_authentication_failed" if known
+                       else "err_xdk_auth_type_not_supported")
     item = parse_item(endpoint, items[0] if items else {})
     assert isinstance(item, LoginRequest)
     app_id = headers.get("x-mc-app-id", "")
@@ -56,7 +62,7 @@ async def login(runtime: Runtime, endpoint: Endpoint, headers: Headers,
             session.commit()
             return result
 
-    result = await run_in_threadpool(work)
+    result = await run_in_threadpool(retrying, work)
     if item.accessKey:
         runtime.credentials.forget(item.accessKey)
     return result

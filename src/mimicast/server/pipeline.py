@@ -22,12 +22,14 @@ from mimicast.server.ratelimit import Quota
 from mimicast.server.responses import data_response, error_response
 from mimicast.server.runtime import Runtime
 from mimicast.services.context import Caller
+from mimicast.wire import signing
 from mimicast.wire.body import MAX_BODY_BYTES_JSON, decode_body, normalise_request
 from mimicast.wire.errors import ApiError
 
 log = logging.getLogger("mimicast.server")
 
 EXPLAIN_HEADER = "x-mc-expected-string-to-sign"
+LOGOUT_PATH = "/api/login/logout"
 UNAUTHENTICATED_LIMIT = 600  # calls per minute and client address, before a user is known
 
 
@@ -68,12 +70,15 @@ async def _handle(runtime: Runtime, request: Request) -> Response:
         quota = await _anonymous_quota(runtime, request)
         if not quota.allowed:
             return error_response(ApiError("err_rate_limit_exceeded"), quota)
-        items, _meta = await _read_items(request)
-        if path.endswith("/discover-authentication"):
-            data, fail = await run_in_threadpool(login.discover, runtime, endpoint, items)
-            return data_response(data, fail, quota)
-        return data_response([await login.login(runtime, endpoint, request.headers, items)],
-                             [], quota)
+        try:
+            items, _meta = await _read_items(request)
+            if path.endswith("/discover-authentication"):
+                data, fail = await run_in_threadpool(login.discover, runtime, endpoint, items)
+                return data_response(data, fail, quota)
+            return data_response([await login.login(runtime, endpoint, request.headers, items)],
+                                 [], quota)
+        except ApiError as error:  # answered here so the call is counted once, not twice
+            return error_response(error, quota)
 
     headers = request.headers
     signed = SignedRequest(
@@ -115,7 +120,20 @@ async def _handle(runtime: Runtime, request: Request) -> Response:
                     user_id=binding.user_id, binding_id=binding.id,
                     permissions=binding.permissions)
     outcome = await run_in_threadpool(dispatch.run, runtime.deps, caller, endpoint, items)
+    if path == LOGOUT_PATH:
+        _forget_logged_out(runtime, signed.authorization, outcome.data)
     return data_response(outcome.data, outcome.fail, quota)
+
+
+def _forget_logged_out(runtime: Runtime, authorization: str, data: list[object]) -> None:
+    """A logout takes effect at once on this worker (other workers within the cache's TTL):
+    drop the ended binding, and the caller's own, from the signature cache."""
+    parsed = signing.parse_signed(authorization)
+    if parsed is not None:
+        runtime.credentials.forget(parsed.access_key)
+    for item in data:
+        if isinstance(item, dict) and item.get("accessKey"):
+            runtime.credentials.forget(str(item["accessKey"]))
 
 
 async def _user_quota(runtime: Runtime, user_id: int, limit: int, window_ms: int) -> Quota:

@@ -74,16 +74,18 @@ return {allowed, tostring(tokens)}
 
 
 class RedisLimiter:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, prefix: str = "mimicast:rl:") -> None:
         import redis.asyncio as redis
 
         self._redis = redis.Redis.from_url(url)
         self._script = self._redis.register_script(_REDIS_SCRIPT)
+        # Servers that share quotas share the prefix; anything else (a test) picks its own.
+        self._prefix = prefix
 
     async def take(self, key: str, limit: int, window_ms: int) -> Quota:
         per_token = _refill_ms(limit, window_ms)
         allowed, tokens_text = await self._script(
-            keys=[f"mimicast:rl:{key}"], args=[limit, per_token, time.time() * 1000.0])
+            keys=[f"{self._prefix}{key}"], args=[limit, per_token, time.time() * 1000.0])
         tokens = float(tokens_text)
         reset = 0 if tokens >= limit else math.ceil((1.0 - (tokens % 1.0)) * per_token)
         return Quota(bool(allowed), limit, int(tokens), reset)

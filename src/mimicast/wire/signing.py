@@ -47,9 +47,29 @@ def signature_matches(secret: bytes, date: str, request_id: str, uris: Iterable[
     presented_bytes = presented.strip().encode("ascii", "replace")
     ok = False
     for uri in uris:
-        expected = signature(secret, date, request_id, uri, app_key).encode("ascii")
-        ok |= hmac.compare_digest(expected, presented_bytes)
+        text = data_to_sign(date, request_id, uri, app_key)
+        for message in _encodings(text):
+            expected = base64.b64encode(hmac.new(secret, message, hashlib.sha1).digest())
+            ok |= hmac.compare_digest(expected, presented_bytes)
     return ok
+
+
+def _encodings(text: str) -> list[bytes]:
+    """The byte strings a client may have signed for `text`, read from Latin-1 headers.
+
+    A localized date (`Mär`, `févr.`) is signed as UTF-8 by every client, but sent either as
+    Latin-1 (Python's http.client, .NET) or as the UTF-8 bytes themselves. HTTP servers hand
+    header bytes over as Latin-1 text, so UTF-8-encoding that text matches the first kind, and
+    Latin-1-encoding it (the bytes as received) matches the second.
+    """
+    forms = [text.encode("utf-8")]
+    try:
+        raw = text.encode("latin-1")
+    except UnicodeEncodeError:
+        return forms
+    if raw != forms[0]:
+        forms.append(raw)
+    return forms
 
 
 def request_date() -> str:
