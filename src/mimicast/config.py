@@ -49,7 +49,7 @@ class Settings:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @classmethod
-    def from_env(cls, **overrides: object) -> "Settings":
+    def from_env(cls, **overrides: object) -> Settings:
         """Environment values, then explicit overrides (None means: not given)."""
         settings = cls()
         for f in fields(cls):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from mimicast.wire.dates import format_date, parse_date, parse_header_date
 from mimicast.wire.errors import ApiError
 
-UTC = timezone.utc
+UTC = UTC
 REF = datetime(2015, 11, 16, 14, 49, 18, tzinfo=UTC)
 
 

@@ -49,7 +49,7 @@ def pypi_signature(secret_key: str, hdr_date: str, request_id: str, uri: str,
     return base64.encodebytes(digest).rstrip().decode("ascii")
 
 
-SECRET_1 = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw=="
+SECRET_1 = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw=="  # noqa: E501
 SECRET_2 = ("bWltaWNhc3Qtc2VjcmV0LWtleS1taW1pY2FzdC1zZWNyZXQta2V5LW1pbWljYXN0LXNlY3JldC1rZXktYWJj"
             "ZA==")
 

@@ -4,9 +4,9 @@ binding or application stops working within that time, on every worker."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Callable
 
 from starlette.concurrency import run_in_threadpool
 
@@ -16,6 +16,7 @@ from mimicast.services.context import Deps
 from mimicast.services.ttlcache import TtlCache
 from mimicast.wire import signing
 from mimicast.wire.errors import ApiError
+
 
 @dataclass(frozen=True)
 class SignedRequest:

@@ -6,8 +6,8 @@ and reuse request ids across pages (client-compatibility.md 5, 6)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from mimicast.wire.dates import parse_header_date
 from mimicast.wire.errors import ApiError

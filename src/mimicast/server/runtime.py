@@ -25,7 +25,7 @@ class Runtime:
     endpoints: dict[str, Endpoint]
 
     @classmethod
-    def build(cls, settings: Settings, deps: Deps | None = None) -> "Runtime":
+    def build(cls, settings: Settings, deps: Deps | None = None) -> Runtime:
         if deps is None:
             store = Store(settings.db)
             store.migrate()

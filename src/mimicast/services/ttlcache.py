@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import time
-from typing import Generic, Hashable, TypeVar
+from collections.abc import Hashable
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 

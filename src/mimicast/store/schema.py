@@ -3,7 +3,7 @@ and access keys only as hashes."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
@@ -31,16 +31,21 @@ class UtcDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None and value.tzinfo is None:
             raise ValueError("naive datetime stored; use datetime.now(UTC)")
-        return value.astimezone(timezone.utc) if value is not None else None
+        return value.astimezone(UTC) if value is not None else None
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
+            return value.replace(tzinfo=UTC)
         return value
 
 
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: UtcDateTime}
+
+
+def account_key() -> Mapped[int]:
+    """The owning tenant: every row below belongs to one account, and goes with it."""
+    return mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
 
 
 class Account(Base):
@@ -61,7 +66,7 @@ class Domain(Base):
     __tablename__ = "domains"
     __table_args__ = (UniqueConstraint("account_id", "name"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = account_key()
     name: Mapped[str] = mapped_column(String(253), index=True)
     status: Mapped[str] = mapped_column(String(16))  # "pending" | "internal"
     inbound_type: Mapped[str] = mapped_column(String(16), default="any")
@@ -76,7 +81,7 @@ class Domain(Base):
 class User(Base):
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = account_key()
     # Login finds the account from the address alone, so addresses are unique across accounts.
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
@@ -91,7 +96,7 @@ class Role(Base):
     __tablename__ = "roles"
     __table_args__ = (UniqueConstraint("account_id", "name"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = account_key()
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(String(500), default="")
     permissions: Mapped[list[str]] = mapped_column(JSON)
@@ -100,9 +105,10 @@ class Role(Base):
 
 class RoleMember(Base):
     __tablename__ = "role_members"
-    role_id: Mapped[int] = mapped_column(ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
-                                         index=True)
+    role_id: Mapped[int] = mapped_column(ForeignKey("roles.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True, index=True)
 
 
 class ProfileGroup(Base):
@@ -111,8 +117,9 @@ class ProfileGroup(Base):
     __tablename__ = "profile_groups"
     __table_args__ = (UniqueConstraint("account_id", "parent_id", "name"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("profile_groups.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = account_key()
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("profile_groups.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
 
@@ -127,7 +134,7 @@ class GroupMember(Base):
 class AuthProfile(Base):
     __tablename__ = "auth_profiles"
     id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = account_key()
     description: Mapped[str] = mapped_column(String(500))
     ttl_seconds: Mapped[int | None] = mapped_column(Integer)  # None: never expires
     extend_on_validate: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -140,17 +147,18 @@ class AppSetting(Base):
 
     __tablename__ = "app_settings"
     id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = account_key()
     description: Mapped[str] = mapped_column(String(500))
     group_id: Mapped[int] = mapped_column(ForeignKey("profile_groups.id", ondelete="CASCADE"))
-    auth_profile_id: Mapped[int] = mapped_column(ForeignKey("auth_profiles.id", ondelete="CASCADE"))
+    auth_profile_id: Mapped[int] = mapped_column(
+        ForeignKey("auth_profiles.id", ondelete="CASCADE"))
     created_at: Mapped[datetime]
 
 
 class Application(Base):
     __tablename__ = "applications"
     id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = account_key()
     app_id: Mapped[str] = mapped_column(String(64), unique=True)
     app_key_enc: Mapped[bytes] = mapped_column(LargeBinary)
     name: Mapped[str] = mapped_column(String(200))
@@ -165,9 +173,10 @@ class Binding(Base):
     __tablename__ = "bindings"
     __table_args__ = (Index("ix_bindings_user_app", "user_id", "application_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = account_key()
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"))
     access_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     access_key_hint: Mapped[str] = mapped_column(String(16))
     secret_key_enc: Mapped[bytes] = mapped_column(LargeBinary)

@@ -12,9 +12,10 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import orjson
@@ -76,7 +77,7 @@ class LiveServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.settings.port}"
 
-    def start(self) -> "LiveServer":
+    def start(self) -> LiveServer:
         self._thread.start()
         deadline = time.monotonic() + 15
         while not self._server.started:

@@ -205,7 +205,7 @@ def _literal(node: ast.AST, depth: int) -> Any:
         return _scalar(-number if isinstance(node.op, ast.USub) else number)
     if isinstance(node, ast.Dict):
         result: dict[str, Any] = {}
-        for key_node, value_node in zip(node.keys, node.values):
+        for key_node, value_node in zip(node.keys, node.values, strict=True):
             if key_node is None:
                 raise _Unparsed("'**' is not allowed in a literal")
             key = _literal(key_node, depth + 1)

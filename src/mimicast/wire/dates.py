@@ -9,13 +9,13 @@ offsets with seconds and microseconds (Python's `%z` for such offsets); all of t
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_tz
 from typing import Any
 
 from mimicast.wire.errors import ApiError
 
-UTC = timezone.utc
+UTC = UTC
 
 _DATE_RE = re.compile(
     r"""

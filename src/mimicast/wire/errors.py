@@ -36,7 +36,9 @@ ERRORS: dict[str, ErrorSpec] = {
         "0009 Too many bindings for this user and application; refresh an existing binding "
         "(log in again with its accessKey) or revoke one.",
     ),
-    "err_xdk_binding_not_found": ErrorSpec(401, "0006 The accessKey is not a binding of this user."),
+    "err_xdk_binding_not_found": ErrorSpec(
+        401, "0006 The accessKey is not a binding of this user."
+    ),
     "err_xdk_forbidden": ErrorSpec(
         403, "0007 Forbidden: the user's roles lack the permission '{permission}'."
     ),

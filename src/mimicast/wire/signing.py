@@ -12,9 +12,9 @@ import binascii
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from email.utils import formatdate
-from typing import Iterable
 
 REALM_SIGNED = "MC"
 REALM_CLOUD = "Basic-Cloud"
