@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 
@@ -55,8 +55,10 @@ def cli(tmp_path: Path) -> CliRunner:
     env.pop("MIMICAST_DB", None)
 
     def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        # stdin is never the terminal: a command that would prompt must fail, not hang.
         result = subprocess.run([sys.executable, "-m", "mimicast", *args], env=env,
-                                capture_output=True, text=True, timeout=120)
+                                stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                timeout=120)
         if check and result.returncode != 0:
             raise AssertionError(f"mimicast {' '.join(args)} failed:\n{result.stderr}")
         return result

@@ -1,6 +1,25 @@
-"""`mimicast admin …`: the administration model from the command line."""
+"""`mimicast admin …`: the administration model from the command line.
+
+Each command is thin: parse, call the service in one unit of work (committed once), print a
+rich table or, with `--json`, JSON for scripts. A service's ApiError is one red line on
+stderr and exit code 1; usage errors exit 2 (typer).
+"""
 
 import typer
 
-app = typer.Typer(help="Administer accounts, domains, users, roles, groups, profiles, applications.",
-                  no_args_is_help=True)
+from mimicast.cli import admin_access, admin_apps, admin_directory
+
+app = typer.Typer(
+    help="Administer accounts, domains, users, roles, groups, profiles, applications.",
+    no_args_is_help=True)
+
+app.add_typer(admin_directory.accounts, name="account")
+app.add_typer(admin_directory.domains, name="domain")
+app.add_typer(admin_directory.zone, name="dns")
+app.add_typer(admin_directory.users, name="user")
+app.add_typer(admin_access.roles, name="role")
+app.add_typer(admin_access.groups, name="group")
+app.add_typer(admin_access.auth_profiles, name="auth-profile")
+app.add_typer(admin_access.app_settings, name="app-setting")
+app.add_typer(admin_apps.apps, name="app")
+app.add_typer(admin_apps.bindings, name="binding")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from mimicast.config import Settings
 from mimicast.services.context import Deps
@@ -39,7 +41,9 @@ def failures_as_exit() -> Iterator[None]:
         yield
     except ApiError as error:
         where = f" ({error.field})" if error.field else ""
-        errors.print(f"[red]error[/red]: {error.message}{where}")
+        # Escaped and unwrapped: the message is data (it may hold brackets) and stays one line.
+        errors.print(f"[red]error[/red]: {escape(error.message + where)}", soft_wrap=True,
+                     highlight=False)
         raise typer.Exit(1) from None
 
 

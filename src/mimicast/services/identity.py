@@ -52,12 +52,15 @@ def normalise_domain(value: str, field: str = "domain") -> str:
 def create_account(session: Session, *, name: str, region: str = "us", admin_email: str = "",
                    code: str | None = None, actor: str = "system") -> Account:
     """A tenant with its built-in roles and its default authentication profile."""
+    if not name.strip():
+        raise ApiError("err_validation_blank", field="name")
+    admin_email = normalise_email(admin_email, "adminEmail") if admin_email else ""
     now = utcnow()
     region = region.lower()
     code = code or REGION_PREFIXES.get(region, "C") + secrets.token_hex(3).upper()
     if session.scalar(select(Account.id).where(Account.code == code)) is not None:
         raise ApiError("err_already_exists", what="Account", name=code)
-    account = Account(code=code, name=name, region=region, admin_email=admin_email,
+    account = Account(code=code, name=name.strip(), region=region, admin_email=admin_email,
                       created_at=now)
     session.add(account)
     session.flush()
@@ -241,6 +244,9 @@ def get_role(ctx: Context, name: str) -> Role:
 
 
 def create_role(ctx: Context, name: str, permissions: list[str], description: str = "") -> Role:
+    name = name.strip()
+    if not name:
+        raise ApiError("err_validation_blank", field="name")
     unknown = sorted(set(permissions) - ALL)
     if unknown:
         raise ApiError("err_validation_invalid_value", field="permissions",

@@ -163,6 +163,8 @@ def list_auth_profiles(ctx: Context) -> list[AuthProfile]:
 
 
 def create_app_setting(ctx: Context, description: str, group: str, profile: str) -> AppSetting:
+    if not description.strip():
+        raise ApiError("err_validation_blank", field="description")
     setting = AppSetting(account_id=ctx.caller.account_id, description=description.strip(),
                          group_id=find_group(ctx, group).id,
                          auth_profile_id=find_auth_profile(ctx, profile).id, created_at=ctx.now())

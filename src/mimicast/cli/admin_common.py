@@ -1,0 +1,123 @@
+"""What the `mimicast admin …` commands share: options, one unit of work per command, password
+input, and output (a rich table for people, `--json` for scripts)."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
+
+from mimicast.cli.common import console, errors, failures_as_exit, open_deps, print_json
+from mimicast.services import identity
+from mimicast.services.context import Caller, Context, Deps
+from mimicast.wire.dates import format_date
+from mimicast.wire.errors import ApiError
+
+ACTOR = "cli"  # the audit trail's actor for every change made from the command line
+
+Db = Annotated[str | None, typer.Option(
+    "--db", help="Database URL (default: SQLite in the data directory).", envvar="MIMICAST_DB")]
+AccountCode = Annotated[str | None, typer.Option(
+    "--account", help="Account code (default: the only account in the store).",
+    envvar="MIMICAST_ACCOUNT")]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON (for scripts).")]
+
+
+def fail(message: str) -> typer.Exit:
+    """Print one red line on stderr; the caller raises the returned Exit (code 1)."""
+    errors.print(f"[red]error[/red]: {escape(message)}", soft_wrap=True, highlight=False)
+    return typer.Exit(1)
+
+
+@contextlib.contextmanager
+def store(db: str | None) -> Iterator[Deps]:
+    """The store for one command, disposed afterwards; a bad URL is one line, not a traceback."""
+    try:
+        deps = open_deps(db)
+    except (ArgumentError, OperationalError, ValueError) as error:
+        raise fail(f"cannot open the database {db or '(default)'}: "
+                   f"{str(error).splitlines()[0]}") from None
+    try:
+        yield deps
+    finally:
+        deps.store.dispose()
+
+
+@contextlib.contextmanager
+def unit(deps: Deps, account: str | None) -> Iterator[Context]:
+    """One unit of work on one account, committed once at the end; ApiError (and a write the
+    database's constraints refuse) becomes one line and exit code 1."""
+    with failures_as_exit(), deps.store.session() as session:
+        found = identity.find_account(session, account)
+        yield Context(deps, session, Caller(account_id=found.id, actor=ACTOR))
+        commit(session)
+
+
+def commit(session: Any) -> None:
+    try:
+        session.commit()
+    except IntegrityError as error:
+        session.rollback()
+        raise fail("the change conflicts with existing data: "
+                   f"{str(error.orig).splitlines()[0]}") from None
+
+
+def read_password(given: str | None, label: str = "Password") -> str:
+    """The flag's value; otherwise a hidden prompt on a terminal; otherwise a clear error."""
+    with failures_as_exit():
+        if given is not None:
+            if not given:
+                raise ApiError("err_validation_blank", field="password")
+            return given
+        if not sys.stdin.isatty():
+            raise ApiError("err_validation_null", message=(
+                "no password given: pass --password, or run on a terminal to be prompted"))
+        value: str = typer.prompt(label, hide_input=True, confirmation_prompt=True)
+        if not value:
+            raise ApiError("err_validation_blank", field="password")
+        return value
+
+
+def when(value: datetime | None) -> str | None:
+    return format_date(value) if value is not None else None
+
+
+def show(as_json: bool, value: Any, title: str, columns: Sequence[str],
+         rows: Sequence[Sequence[Any]]) -> None:
+    """JSON for scripts, or a table for people."""
+    if as_json:
+        print_json(value)
+        return
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(_cell(cell) for cell in row))
+    console.print(table)
+
+
+def done(as_json: bool, value: Any, message: str) -> None:
+    """A change's result: its JSON, or one line for people."""
+    if as_json:
+        print_json(value)
+    else:
+        console.print(message, highlight=False, soft_wrap=True, markup=False)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple, frozenset, set)):
+        return "\n".join(escape(str(v)) for v in value) or "-"
+    if isinstance(value, datetime):
+        return format_date(value)
+    return escape(str(value))
