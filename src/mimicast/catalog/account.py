@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel
 
 from mimicast.catalog.model import Endpoint
@@ -52,10 +54,15 @@ class SupportInfoResponse(BaseModel):
     officePhone: str
 
 
+def _listed(item: dict[str, Any] | None) -> list[dict[str, Any]] | None:
+    return None if item is None else [item]
+
+
 ENDPOINTS = [
     Endpoint("/api/account/get-account", "The account's settings, codes and counts.",
              lambda ctx, _item: [account.describe(ctx)], permissions.ACCOUNT_READ,
-             response=AccountResponse, per_item=False),
+             response=AccountResponse, per_item=False,
+             snapshot=lambda deps, caller: _listed(account.recent_description(deps, caller))),
     Endpoint("/api/account/get-support-info", "The account's support arrangements.",
              lambda ctx, _item: [account.support_info(ctx)], permissions.ACCOUNT_READ,
              response=SupportInfoResponse, per_item=False),

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from mimicast.services.context import Context
+from mimicast.services.context import Caller, Context, Deps
 
 
 class Item(BaseModel):
@@ -23,6 +23,7 @@ class NoItem(Item):
 
 
 Handler = Callable[[Context, Any], Any]
+Snapshot = Callable[[Deps, Caller], "list[Any] | None"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,10 @@ class Endpoint:
     scalar_field: str | None = None
     # Answered without a signature (discovery, login).
     unsigned: bool = False
+    # For read-mostly endpoints (per_item=False): the answer from a snapshot the handler left
+    # less than a second ago, or None. It runs on the event loop and must not touch the store;
+    # it spares the hot path the worker-thread hop and the database.
+    snapshot: Snapshot | None = None
 
     @property
     def namespace(self) -> str:

@@ -119,6 +119,10 @@ async def _handle(runtime: Runtime, request: Request) -> Response:
     caller = Caller(account_id=binding.account_id, actor=binding.email,
                     user_id=binding.user_id, binding_id=binding.id,
                     permissions=binding.permissions)
+    if endpoint.snapshot is not None:
+        recent = endpoint.snapshot(runtime.deps, caller)
+        if recent is not None:
+            return data_response(recent, [], quota)
     outcome = await run_in_threadpool(dispatch.run, runtime.deps, caller, endpoint, items)
     if path == LOGOUT_PATH:
         _forget_logged_out(runtime, signed.authorization, outcome.data)
