@@ -4,12 +4,13 @@ binding or application stops working within that time, on every worker."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from starlette.concurrency import run_in_threadpool
 
+from mimicast.server.singleflight import SingleFlight
 from mimicast.services import auth
 from mimicast.services.auth import AppRecord, BindingRecord
 from mimicast.services.context import Deps
@@ -24,8 +25,19 @@ class SignedRequest:
     authorization: str
     date: str
     request_id: str
-    # The uri forms a client may have signed: path, path + query, full URL.
-    uris: tuple[str, ...]
+    path: str
+    query: str
+    # Where the client addressed the request, for clients that sign the full URL.
+    scheme: str
+    host: str
+
+    def uris(self) -> Iterator[str]:
+        """The uri forms a client may have signed, most common first, built as needed."""
+        yield self.path
+        with_query = f"{self.path}?{self.query}" if self.query else self.path
+        if self.query:
+            yield with_query
+        yield f"{self.scheme}://{self.host}{with_query}"
 
 
 @dataclass(frozen=True)
@@ -50,12 +62,13 @@ class Credentials:
         self._deps = deps
         self._apps: TtlCache[AppRecord | ApiError] = TtlCache(ttl)
         self._bindings: TtlCache[BindingRecord | None] = TtlCache(ttl)
+        self._loads = SingleFlight()
         self._clock = clock
 
     async def application(self, app_id: str) -> AppRecord:
         record = self._apps.get(app_id)
         if record is None:
-            record = await run_in_threadpool(self._load_app, app_id)
+            record = await self._loads.run(("app", app_id), self._load_app, app_id)
             self._apps.put(app_id, record)
         if isinstance(record, ApiError):
             raise record
@@ -73,7 +86,7 @@ class Credentials:
             cached = self._bindings.get(access_key)
             if cached is not None:
                 return cached
-        record = await run_in_threadpool(self._load_binding, access_key)
+        record = await self._loads.run(("binding", access_key), self._load_binding, access_key)
         if record is not None:  # unknown keys are not cached: they would only fill memory
             self._bindings.put(access_key, record)
         return record
@@ -96,12 +109,12 @@ class Credentials:
         if parsed is None:
             raise Denied(ApiError("err_xdk_invalid_signature"))
         binding = await self.binding(parsed.access_key)
-        expected = signing.data_to_sign(request.date, request.request_id, request.uris[0],
+        expected = signing.data_to_sign(request.date, request.request_id, request.path,
                                         app.app_key)
         if binding is None or binding.application_id != app.id:
             raise Denied(ApiError("err_xdk_invalid_signature"), expected)
         if not signing.signature_matches(binding.secret, request.date, request.request_id,
-                                         request.uris, app.app_key, parsed.signature):
+                                         request.uris(), app.app_key, parsed.signature):
             raise Denied(ApiError("err_xdk_invalid_signature"), expected)
         if not binding.usable:
             # A revoked binding or a locked user: checked after the signature, so only the

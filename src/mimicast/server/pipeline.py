@@ -14,12 +14,11 @@ import logging
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
 
 from mimicast.server import dispatch, login
 from mimicast.server.credentials import Denied, SignedRequest
 from mimicast.server.ratelimit import Quota
-from mimicast.server.responses import data_response, error_response
+from mimicast.server.responses import Reply, data_response, error_response
 from mimicast.server.runtime import Runtime
 from mimicast.services.context import Caller
 from mimicast.wire import signing
@@ -33,14 +32,13 @@ LOGOUT_PATH = "/api/login/logout"
 UNAUTHENTICATED_LIMIT = 600  # calls per minute and client address, before a user is known
 
 
-async def handle(request: Request) -> Response:
-    runtime: Runtime = request.app.state.runtime
+async def handle(runtime: Runtime, request: Request) -> Reply:
     try:
         return await _handle(runtime, request)
     except ApiError as error:  # request-level failures raised deeper down
         return error_response(error, await _anonymous_quota(runtime, request))
     except Exception:
-        log.exception("unhandled error on %s", request.url.path)
+        log.exception("unhandled error on %s", request.scope["path"])
         return error_response(ApiError("err_internal"), None)
 
 
@@ -49,15 +47,18 @@ async def _anonymous_quota(runtime: Runtime, request: Request) -> Quota:
     return await runtime.limiter.take(f"ip:{client}", UNAUTHENTICATED_LIMIT, 60_000)
 
 
-async def _read_items(request: Request) -> tuple[list[object], dict[str, object]]:
+async def _read_items(request: Request, content_type: str | None = None
+                      ) -> tuple[list[object], dict[str, object]]:
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES_JSON:
         raise ApiError("err_request_too_large", limit=MAX_BODY_BYTES_JSON)
-    return normalise_request(decode_body(raw, request.headers.get("content-type")))
+    if content_type is None:
+        content_type = request.headers.get("content-type")
+    return normalise_request(decode_body(raw, content_type))
 
 
-async def _handle(runtime: Runtime, request: Request) -> Response:
-    path = request.url.path
+async def _handle(runtime: Runtime, request: Request) -> Reply:
+    path: str = request.scope["path"]
     if request.method != "POST":
         return error_response(ApiError("err_method_not_allowed"),
                               await _anonymous_quota(runtime, request), {"allow": "POST"})
@@ -80,13 +81,17 @@ async def _handle(runtime: Runtime, request: Request) -> Response:
         except ApiError as error:  # answered here so the call is counted once, not twice
             return error_response(error, quota)
 
-    headers = request.headers
+    # One pass over the raw headers (ASGI servers lower-case the names) instead of a scan
+    # per lookup.
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in request.scope["headers"]}
+    scope = request.scope
     signed = SignedRequest(
         app_id=headers.get("x-mc-app-id", "").strip(),
         authorization=headers.get("authorization", ""),
         date=headers.get("x-mc-date", ""),
         request_id=headers.get("x-mc-req-id", ""),
-        uris=_signed_uris(request))
+        path=path, query=scope["query_string"].decode("latin-1"), scheme=scope["scheme"],
+        host=headers.get("host") or "{}:{}".format(*scope.get("server") or ("", "")))
     try:
         verified = await runtime.credentials.verify(signed)
     except Denied as denied:
@@ -111,7 +116,7 @@ async def _handle(runtime: Runtime, request: Request) -> Response:
         return error_response(ApiError("err_xdk_forbidden", permission=endpoint.permission),
                               quota)
     try:
-        items, _meta = await _read_items(request)
+        items, _meta = await _read_items(request, headers.get("content-type", ""))
         dispatch.check_count(endpoint, items)
     except ApiError as error:
         return error_response(error, quota)
@@ -123,7 +128,11 @@ async def _handle(runtime: Runtime, request: Request) -> Response:
         recent = endpoint.snapshot(runtime.deps, caller)
         if recent is not None:
             return data_response(recent, [], quota)
-    outcome = await run_in_threadpool(dispatch.run, runtime.deps, caller, endpoint, items)
+        # Snapshots are per account: the account's concurrent misses share one refresh.
+        outcome = await runtime.loads.run((path, caller.account_id), dispatch.run,
+                                          runtime.deps, caller, endpoint, items)
+    else:
+        outcome = await run_in_threadpool(dispatch.run, runtime.deps, caller, endpoint, items)
     if path == LOGOUT_PATH:
         _forget_logged_out(runtime, signed.authorization, outcome.data)
     return data_response(outcome.data, outcome.fail, quota)
@@ -144,13 +153,3 @@ async def _user_quota(runtime: Runtime, user_id: int, limit: int, window_ms: int
     # One bucket per user, across all of the user's bindings, as the real service counts.
     return await runtime.limiter.take(f"user:{user_id}", runtime.settings.rate_limit or limit,
                                       window_ms)
-
-
-def _signed_uris(request: Request) -> tuple[str, ...]:
-    """Path first (what nearly every client signs), then path + query, then the full URL."""
-    path = request.url.path
-    forms = [path]
-    if request.url.query:
-        forms.append(f"{path}?{request.url.query}")
-    forms.append(str(request.url))
-    return tuple(dict.fromkeys(forms))

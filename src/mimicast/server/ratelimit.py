@@ -19,10 +19,10 @@ class Quota:
     remaining: int
     reset_ms: int  # until one more call is allowed back
 
-    def headers(self) -> dict[str, str]:
-        return {"X-RateLimit-Limit": str(self.limit),
-                "X-RateLimit-Remaining": str(self.remaining),
-                "X-RateLimit-Reset": str(self.reset_ms)}
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        return [(b"x-ratelimit-limit", b"%d" % self.limit),
+                (b"x-ratelimit-remaining", b"%d" % self.remaining),
+                (b"x-ratelimit-reset", b"%d" % self.reset_ms)]
 
 
 class Limiter(Protocol):

@@ -1,39 +1,67 @@
-"""JSON responses with the exact content type and the headers real clients expect."""
+"""JSON responses with the exact content type and the headers real clients expect.
+
+A `Reply` writes its two ASGI messages itself, with headers encoded once: every API response
+goes through here, and Starlette's general-purpose Response costs more than the rest of the
+signature check.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from mimicast.server.ratelimit import Quota
 from mimicast.wire.envelope import JSON_CONTENT_TYPE, envelope, error_envelope
 from mimicast.wire.errors import ApiError
 
-SUCCESS_HEADERS = {"cache-control": "no-store", "pragma": "no-cache",
-                   "x-robots-tag": "noindex, nofollow"}
+Headers = list[tuple[bytes, bytes]]
+
+# Exactly this content type: collectors compare the whole string.
+CONTENT_TYPE: Headers = [(b"content-type", JSON_CONTENT_TYPE.encode())]
+SUCCESS_HEADERS: Headers = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache"),
+                            (b"x-robots-tag", b"noindex, nofollow")]
+
+
+class Reply:
+    """An API response: status, JSON body, headers."""
+
+    __slots__ = ("status_code", "body", "raw_headers")
+
+    def __init__(self, body: bytes, status: int, headers: Headers) -> None:
+        self.status_code = status
+        self.body = body
+        self.raw_headers = headers
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The headers by lower-case name (for tests and logs; not used to send)."""
+        return {k.decode("latin-1"): v.decode("latin-1") for k, v in self.raw_headers}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code,
+                    "headers": [*self.raw_headers,
+                                (b"content-length", str(len(self.body)).encode())]})
+        await send({"type": "http.response.body", "body": self.body})
 
 
 def json_response(body: bytes, status: int, quota: Quota | None,
-                  extra: dict[str, str] | None = None) -> Response:
-    headers: dict[str, str] = {}
+                  extra: dict[str, str] | None = None) -> Reply:
+    headers = list(CONTENT_TYPE)
     if quota is not None:
-        headers.update(quota.headers())
+        headers += quota.raw_headers()
     if status == 200:
-        headers.update(SUCCESS_HEADERS)
+        headers += SUCCESS_HEADERS
     if extra:
-        headers.update(extra)
-    response = Response(body, status_code=status, headers=headers)
-    # Set directly: Starlette would otherwise add "; charset=utf-8" for some types.
-    response.headers["content-type"] = JSON_CONTENT_TYPE
-    return response
+        headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in extra.items()]
+    return Reply(body, status, headers)
 
 
 def error_response(error: ApiError, quota: Quota | None,
-                   extra: dict[str, str] | None = None) -> Response:
+                   extra: dict[str, str] | None = None) -> Reply:
     return json_response(error_envelope(error), error.status, quota, extra)
 
 
 def data_response(data: list[Any], fail: list[dict[str, Any]], quota: Quota | None,
-                  meta: dict[str, Any] | None = None) -> Response:
+                  meta: dict[str, Any] | None = None) -> Reply:
     return json_response(envelope(data, fail, meta=meta), 200, quota)

@@ -9,6 +9,7 @@ from mimicast.config import Settings
 from mimicast.server.credentials import Credentials
 from mimicast.server.ratelimit import Limiter, MemoryLimiter, RedisLimiter
 from mimicast.server.replay import ReplayGuard
+from mimicast.server.singleflight import SingleFlight
 from mimicast.services.context import Deps, utcnow
 from mimicast.services.crypto import Vault
 from mimicast.services.dns import make_resolver
@@ -23,6 +24,7 @@ class Runtime:
     limiter: Limiter
     replay: ReplayGuard
     endpoints: dict[str, Endpoint]
+    loads: SingleFlight
 
     @classmethod
     def build(cls, settings: Settings, deps: Deps | None = None) -> Runtime:
@@ -38,7 +40,7 @@ class Runtime:
                    limiter=limiter,
                    replay=ReplayGuard(settings.max_clock_skew,
                                       settings.reject_replayed_request_ids, utcnow),
-                   endpoints=ENDPOINTS)
+                   endpoints=ENDPOINTS, loads=SingleFlight())
 
     async def close(self) -> None:
         if isinstance(self.limiter, RedisLimiter):

@@ -39,19 +39,20 @@ def decode_secret(secret_key: str) -> bytes:
 
 def signature_matches(secret: bytes, date: str, request_id: str, uris: Iterable[str],
                       app_key: str, presented: str) -> bool:
-    """Constant-time check of `presented` against the signature of each accepted uri form.
+    """Whether `presented` is the signature of one of the accepted uri forms.
 
-    Real clients sign the path, the path plus query string, or the full URL; every form is
-    compared (no early exit) so the timing does not say which one was close.
+    Real clients sign the path, the path plus query string, or the full URL; `uris` yields
+    them in that order (lazily: nearly every client signs the path, so usually one HMAC is
+    computed). Each comparison is constant-time; which form matched is no secret.
     """
     presented_bytes = presented.strip().encode("ascii", "replace")
-    ok = False
     for uri in uris:
         text = data_to_sign(date, request_id, uri, app_key)
         for message in _encodings(text):
             expected = base64.b64encode(hmac.new(secret, message, hashlib.sha1).digest())
-            ok |= hmac.compare_digest(expected, presented_bytes)
-    return ok
+            if hmac.compare_digest(expected, presented_bytes):
+                return True
+    return False
 
 
 def _encodings(text: str) -> list[bytes]:
