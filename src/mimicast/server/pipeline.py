@@ -47,11 +47,27 @@ async def _anonymous_quota(runtime: Runtime, request: Request) -> Quota:
     return await runtime.limiter.take(f"ip:{client}", UNAUTHENTICATED_LIMIT, 60_000)
 
 
+async def _read_body(request: Request) -> bytes:
+    """The body, read straight from the ASGI channel; reading stops past the size limit."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES_JSON:
+            raise ApiError("err_request_too_large", limit=MAX_BODY_BYTES_JSON)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
 async def _read_items(request: Request, content_type: str | None = None
                       ) -> tuple[list[object], dict[str, object]]:
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES_JSON:
-        raise ApiError("err_request_too_large", limit=MAX_BODY_BYTES_JSON)
+    raw = await _read_body(request)
     if content_type is None:
         content_type = request.headers.get("content-type")
     return normalise_request(decode_body(raw, content_type))

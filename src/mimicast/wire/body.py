@@ -157,7 +157,10 @@ def _parse_value(text: str, size: int) -> Any:
     except orjson.JSONDecodeError:
         pass
     else:
-        _check_tree(value, strict=False)  # orjson already limits ints, floats and strings
+        # orjson already limits ints, floats and strings; only depth is left to check, and a
+        # body with fewer brackets than the limit cannot be too deep.
+        if text.count("[") + text.count("{") > MAX_DEPTH:
+            _check_tree(value, strict=False)
         return value
 
     json_reason = "not valid JSON"
