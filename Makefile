@@ -16,6 +16,8 @@ serve: $(STAMP)
 	$(BIN)/mimicast serve
 
 test: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy src
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 bench: $(STAMP)
