@@ -1,7 +1,7 @@
 """The request chain, in order, in one place:
 
     method → route → [unsigned: discovery, login] → authenticate (app id, binding, HMAC,
-    expiry) → freshness/replay (opt-in) → rate limit → permission → decode body → dispatch
+    expiry) → rate limit → freshness/replay (opt-in) → permission → decode body → dispatch
 
 Every response is the envelope with the exact content type and the X-RateLimit-* headers.
 The body of an unauthenticated call is not parsed: strangers get a 401 for the price of a
@@ -125,7 +125,7 @@ async def _handle(runtime: Runtime, request: Request) -> Reply:
     if not quota.allowed:
         return error_response(ApiError("err_rate_limit_exceeded"), quota)
     try:
-        runtime.replay.check(signed.authorization, signed.date, signed.request_id)
+        runtime.replay.check(binding.id, signed.date, signed.request_id)
     except ApiError as error:
         return error_response(error, quota)
     if endpoint.permission is not None and endpoint.permission not in binding.permissions:

@@ -19,9 +19,9 @@ class ReplayGuard:
         self._max_skew = max_skew_seconds
         self._reject_replays = reject_replays
         self._clock = clock
-        self._seen: dict[tuple[str, str], float] = {}
+        self._seen: dict[tuple[int, str], float] = {}
 
-    def check(self, access_key: str, date: str, request_id: str) -> None:
+    def check(self, binding_id: int, date: str, request_id: str) -> None:
         if self._max_skew is not None:
             sent = parse_header_date(date)
             if sent is None or abs((self._clock() - sent).total_seconds()) > self._max_skew:
@@ -31,7 +31,7 @@ class ReplayGuard:
             window = float(self._max_skew or 900)
             if len(self._seen) > 100_000:
                 self._seen = {k: t for k, t in self._seen.items() if now - t < window}
-            key = (access_key, request_id)
+            key = (binding_id, request_id)
             seen_at = self._seen.get(key)
             if not request_id or (seen_at is not None and now - seen_at < window):
                 raise ApiError("err_xdk_stale_request")
