@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from mimicast.testing import Harness, fresh_database
+from mimicast.testing.harness import free_port
 
 
 def _postgres_up() -> bool:
@@ -64,3 +70,60 @@ def cli(tmp_path: Path) -> CliRunner:
         return result
 
     return run
+
+
+# A real `mimicast serve` process ------------------------------------------------------------
+
+@dataclass
+class Served:
+    url: str
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+
+Serve = Callable[..., Served]
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Serve]:
+    """Start `python -m mimicast serve ARGS… --port P` with this test's data directory (so the
+    same store as the `cli` fixture's); every process is terminated at teardown."""
+    processes: list[tuple[subprocess.Popen[bytes], Any]] = []
+
+    def start(*args: str) -> Served:
+        port = free_port()
+        env = dict(os.environ, MIMICAST_HOME=str(tmp_path))
+        env.pop("MIMICAST_DB", None)
+        log_path = tmp_path / f"server-{port}.log"
+        log = log_path.open("wb")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mimicast", "serve", "--port", str(port), *args],
+            env=env, stdout=log, stderr=subprocess.STDOUT)
+        processes.append((process, log))
+        _wait_for_port(process, port, log_path)
+        return Served(f"http://127.0.0.1:{port}", log_path)
+
+    try:
+        yield start
+    finally:
+        for process, log in processes:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            log.close()
+
+
+def _wait_for_port(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the server exited with {process.returncode}:\n{log.read_text()}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+            return
+        time.sleep(0.1)
+    pytest.fail(f"the server did not listen on {port}:\n{log.read_text()}")

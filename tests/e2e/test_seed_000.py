@@ -6,77 +6,22 @@ our wire layer), through expiry (418), refresh (same keys), and revocation (401)
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime
 import hashlib
 import hmac
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-
-from mimicast.testing.harness import free_port
 
 EMAIL = "splunk.integration@seed000.example"
 PASSWORD = "Correct-Horse-Battery-000"
 GROUP = "Integrations/Splunk Admin"
 GET_ACCOUNT = "/api/account/get-account"
-
-
-# The server process -------------------------------------------------------------------------
-
-Serve = Callable[[str], str]
-
-
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator[Serve]:
-    """Start `python -m mimicast serve` on a free port with this test's data directory; the
-    process is terminated at teardown whatever happened."""
-    processes: list[tuple[subprocess.Popen[bytes], Any]] = []
-
-    def start(db_url: str) -> str:
-        port = free_port()
-        env = dict(os.environ, MIMICAST_HOME=str(tmp_path))
-        env.pop("MIMICAST_DB", None)
-        log = (tmp_path / "server.log").open("wb")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mimicast", "serve", "--port", str(port), "--db", db_url],
-            env=env, stdout=log, stderr=subprocess.STDOUT)
-        processes.append((process, log))
-        _wait_for_port(process, port, tmp_path / "server.log")
-        return f"http://127.0.0.1:{port}"
-
-    try:
-        yield start
-    finally:
-        for process, log in processes:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            log.close()
-
-
-def _wait_for_port(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the server exited with {process.returncode}:\n{log.read_text()}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
-            return
-        time.sleep(0.1)
-    pytest.fail(f"the server did not listen on {port}:\n{log.read_text()}")
 
 
 # The client side, written from the seeds -------------------------------------------------
@@ -135,7 +80,7 @@ def first_error(response: httpx.Response) -> dict[str, Any]:
 
 # The walk -----------------------------------------------------------------------------------
 
-def test_seed_000_walkthrough(cli: Any, serve: Serve, tmp_path: Path) -> None:
+def test_seed_000_walkthrough(cli: Any, serve: Any, tmp_path: Path) -> None:
     def admin(*args: str) -> Any:
         return json.loads(cli("admin", *args, "--json").stdout)
 
@@ -165,7 +110,7 @@ def test_seed_000_walkthrough(cli: Any, serve: Serve, tmp_path: Path) -> None:
     uuid.UUID(app_id)
     uuid.UUID(app_key)
 
-    base = serve(f"sqlite:///{tmp_path / 'mimicast.db'}")
+    base = serve("--db", f"sqlite:///{tmp_path / 'mimicast.db'}").url
 
     # Discovery (the PowerShell script's first call) names this server.
     discovered = httpx.post(
