@@ -70,6 +70,8 @@ def _create(deps: Deps, session: Session) -> DemoCredentials:
     password = secrets.token_urlsafe(12)
     account = identity.create_account(session, name="Mimicast Demo", region="us",
                                       admin_email=DEMO_EMAIL, code=DEMO_CODE)
+    # Examples log in afresh on every run, and the demo's bindings never expire: room for many.
+    account.max_bindings = 100
     ctx = Context(deps, session, Caller(account_id=account.id, actor="mimicast init"))
     identity.add_internal_domain(ctx, DEMO_DOMAIN)
     identity.create_user(ctx, DEMO_EMAIL, password=password, name="Demo Administrator")
