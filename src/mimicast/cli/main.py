@@ -72,9 +72,10 @@ def init(
 
 
 def _register_groups() -> None:
-    from mimicast.cli import admin
+    from mimicast.cli import admin, client_commands
 
     app.add_typer(admin.app, name="admin")
+    client_commands.register(app)
 
 
 _register_groups()

@@ -112,6 +112,11 @@ class AsyncClient(ClientBase):
             await asyncio.sleep(delay)
             attempt += 1
 
+    @property
+    def base_url(self) -> str:
+        """Where calls go (after a login: the regional URL discovery returned)."""
+        return str(self._http.base_url).rstrip("/")
+
     async def close(self) -> None:
         await self._http.aclose()
 
