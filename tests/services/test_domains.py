@@ -18,23 +18,16 @@ from mimicast.services.crypto import Vault
 from mimicast.services.dns import SimulatedResolver
 from mimicast.store.engine import Store
 from mimicast.store.schema import AuditEvent, Domain
+from mimicast.testing.harness import ManualClock
 from mimicast.wire.errors import ApiError
 
 START = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @dataclass
 class World:
     deps: Deps
-    clock: Clock
+    clock: ManualClock
     a: int  # account ids; A owns alpha.example, B owns beta.example
     b: int
 
@@ -73,7 +66,7 @@ class World:
 def world(store_url: str, tmp_path: Path) -> Iterator[World]:
     store = Store(store_url)
     store.migrate()
-    clock = Clock()
+    clock = ManualClock(START)
     deps = Deps(store=store, vault=Vault(str(tmp_path / "secret.key")),
                 resolver=SimulatedResolver(store.sessions), clock=clock)
     ids = []

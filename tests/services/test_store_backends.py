@@ -22,26 +22,17 @@ from mimicast.services.dns import make_resolver
 from mimicast.services.permissions import ACCOUNT_READ, BASIC_ADMINISTRATOR
 from mimicast.store.engine import Store
 from mimicast.store.schema import AuditEvent, Binding
+from mimicast.testing.harness import ManualClock
 from mimicast.wire import signing
 from mimicast.wire.errors import ApiError
 
 START = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 
 
-class Clock:
-    """The services' clock, moved by hand: expiry is tested without waiting."""
-
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @dataclass
 class World:
     deps: Deps
-    clock: Clock
+    clock: ManualClock
     account_id: int
     app_id: str
     app_key: str
@@ -61,7 +52,7 @@ PASSWORD = "correct horse battery staple"
 def world(store_url: str, tmp_path: Path) -> Iterator[World]:
     store = Store(store_url)
     store.migrate()
-    clock = Clock()
+    clock = ManualClock(START)
     deps = Deps(store=store, vault=Vault(tmp_path / "secret.key"),
                 resolver=make_resolver("simulated", store.sessions), clock=clock)
     with store.session() as session:

@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +111,16 @@ class Tenant:
 
     def ctx(self, deps: Deps, session: Any) -> Context:
         return Context(deps, session, Caller(account_id=self.account_id, actor="test"))
+
+
+class ManualClock:
+    """A services clock moved by hand (`clock.now = …`): expiry is tested without waiting."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 _counter = itertools.count(1)
