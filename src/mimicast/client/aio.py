@@ -18,7 +18,7 @@ from mimicast.client.auth import (
     login_request,
     realm_of,
 )
-from mimicast.client.base import DISCOVER_PATH, ClientBase, login_entry
+from mimicast.client.base import DISCOVER_PATH, ClientBase, login_entry, no_cookies
 from mimicast.client.regions import DISCOVERY_URL
 
 
@@ -38,8 +38,8 @@ class AsyncClient(ClientBase):
                                 max_backoff=max_backoff, max_rate_wait=max_rate_wait,
                                 credentials=credentials)
         self._http = httpx.AsyncClient(base_url=url, auth=auth, timeout=timeout,
-                                  headers=transport.JSON_HEADERS,
-                                  event_hooks=dict(event_hooks or {}))
+                                       cookies=no_cookies(), headers=transport.JSON_HEADERS,
+                                       event_hooks=dict(event_hooks or {}))
 
     @classmethod
     def for_region(cls, region: str, app_id: str, app_key: str, access_key: str,

@@ -17,7 +17,7 @@ from mimicast.client.auth import (
     login_request,
     realm_of,
 )
-from mimicast.client.base import DISCOVER_PATH, ClientBase, login_entry
+from mimicast.client.base import DISCOVER_PATH, ClientBase, login_entry, no_cookies
 from mimicast.client.regions import DISCOVERY_URL
 
 
@@ -38,7 +38,7 @@ class Client(ClientBase):
                                 region=region, max_retries=max_retries, backoff=backoff,
                                 max_backoff=max_backoff, max_rate_wait=max_rate_wait,
                                 credentials=credentials)
-        self._http = httpx.Client(base_url=url, auth=auth, timeout=timeout,
+        self._http = httpx.Client(base_url=url, auth=auth, timeout=timeout, cookies=no_cookies(),
                                   headers=transport.JSON_HEADERS,
                                   event_hooks=dict(event_hooks or {}))
 
