@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import base64
 import secrets
-import time
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -19,7 +17,7 @@ from mimicast.services.crypto import digest
 from mimicast.services.permissions import FULL_ADMINISTRATOR
 from mimicast.store.schema import AuditEvent, Binding
 from mimicast.testing import Harness
-from mimicast.testing.harness import Keys, Tenant
+from mimicast.testing.harness import Keys, Tenant, eventually
 from mimicast.wire import signing
 
 DISCOVER = "/api/login/discover-authentication"
@@ -59,16 +57,6 @@ def binding_row(harness: Harness, access_key: str) -> Binding:
         row = session.scalar(select(Binding).where(Binding.access_key_hash == digest(access_key)))
         assert row is not None
         return row
-
-
-def eventually(check: Callable[[], bool], timeout: float = 10.0) -> bool:
-    """Poll `check` until true; the caches involved expire after 1 s, so this is quick."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.1)
-    return check()
 
 
 def add_user(harness: Harness, tenant: Tenant, local: str) -> tuple[str, str]:

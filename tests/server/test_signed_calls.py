@@ -20,7 +20,7 @@ import pytest
 
 from mimicast.services import applications, identity
 from mimicast.testing import Harness
-from mimicast.testing.harness import Keys, LiveServer, Tenant
+from mimicast.testing.harness import Keys, LiveServer, Tenant, eventually
 from mimicast.wire import signing
 
 ACCOUNT = "/api/account/get-account"
@@ -65,15 +65,6 @@ def error_of(response: httpx.Response) -> dict[str, Any]:
     assert body["meta"]["status"] == response.status_code
     assert body["data"] == []
     return dict(body["fail"][0]["errors"][0])
-
-
-def eventually(check: Callable[[], bool], timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.1)
-    return check()
 
 
 @pytest.fixture(scope="module")

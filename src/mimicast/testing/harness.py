@@ -12,7 +12,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -111,6 +111,16 @@ class Tenant:
 
     def ctx(self, deps: Deps, session: Any) -> Context:
         return Context(deps, session, Caller(account_id=self.account_id, actor="test"))
+
+
+def eventually(check: Callable[[], bool], timeout: float = 15.0) -> bool:
+    """Poll `check` until it holds or `timeout` passes (for effects behind a 1 s cache)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.1)
+    return check()
 
 
 class ManualClock:
