@@ -6,10 +6,20 @@ are all derived from `ENDPOINTS`.
 
 from __future__ import annotations
 
-from mimicast.catalog import account, domain, login
+from mimicast.catalog import (
+    account,
+    audit,
+    directory,
+    domain,
+    login,
+    managedsender,
+    policy,
+    ttp,
+    user,
+)
 from mimicast.catalog.model import Endpoint
 
-ENDPOINTS: dict[str, Endpoint] = {e.path: e for module in (login, account, domain)
-                                  for e in module.ENDPOINTS}
+_MODULES = (login, account, audit, directory, domain, managedsender, policy, ttp, user)
+ENDPOINTS: dict[str, Endpoint] = {e.path: e for module in _MODULES for e in module.ENDPOINTS}
 
 __all__ = ["ENDPOINTS", "Endpoint"]

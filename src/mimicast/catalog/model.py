@@ -49,6 +49,16 @@ class Endpoint:
     # less than a second ago, or None. It runs on the event loop and must not touch the store;
     # it spares the hot path the worker-thread hop and the database.
     snapshot: Snapshot | None = None
+    # A list endpoint (per_item=False) that reads `meta.pagination` and answers it; the handler
+    # returns a `services.paging.Paged`.
+    paged: bool = False
+    # Where a page's records sit: the key of the wrapper object `data[0]` that holds them
+    # ("users", "folders", …), or None when they are `data` itself.
+    page_items: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.paged and self.per_item:
+            raise ValueError(f"{self.path}: a paged endpoint reads one item (per_item=False)")
 
     @property
     def namespace(self) -> str:

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from mimicast.server.singleflight import SingleFlight
 from mimicast.services import auth
 from mimicast.services.auth import AppRecord, BindingRecord
-from mimicast.services.context import Deps
+from mimicast.services.context import Deps, Revocations
 from mimicast.services.ttlcache import TtlCache
 from mimicast.wire import signing
 from mimicast.wire.errors import ApiError
@@ -150,3 +150,8 @@ class Credentials:
 
     def forget(self, access_key: str) -> None:
         self._bindings.forget(access_key)
+
+    def forget_revoked(self, revoked: Revocations) -> None:
+        if revoked.users or revoked.bindings:
+            self._bindings.forget_where(lambda record: record is not None and (
+                record.id in revoked.bindings or record.user_id in revoked.users))

@@ -13,7 +13,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from mimicast.catalog.model import Endpoint, Item
-from mimicast.services.context import Caller, Context, Deps
+from mimicast.services.context import Caller, Context, Deps, Revocations
+from mimicast.services.paging import Paged, PageRequest
 from mimicast.store.engine import retrying
 from mimicast.wire.envelope import fail_entry
 from mimicast.wire.errors import ApiError
@@ -23,6 +24,8 @@ from mimicast.wire.errors import ApiError
 class Outcome:
     data: list[Any] = field(default_factory=list)
     fail: list[dict[str, Any]] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+    revoked: Revocations = field(default_factory=Revocations)
 
 
 def validation_error(error: ValidationError) -> ApiError:
@@ -58,12 +61,14 @@ def check_count(endpoint: Endpoint, items: list[Any]) -> None:
                        reason=f"data must contain at most {endpoint.max_items} item(s)")
 
 
-def run(deps: Deps, caller: Caller, endpoint: Endpoint, items: list[Any]) -> Outcome:
+def run(deps: Deps, caller: Caller, endpoint: Endpoint, items: list[Any],
+        page: PageRequest | None = None) -> Outcome:
     """The whole request in one transaction, run again (from scratch) if it lost a race."""
-    return retrying(lambda: _run_once(deps, caller, endpoint, items))
+    return retrying(lambda: _run_once(deps, caller, endpoint, items, page or PageRequest()))
 
 
-def _run_once(deps: Deps, caller: Caller, endpoint: Endpoint, items: list[Any]) -> Outcome:
+def _run_once(deps: Deps, caller: Caller, endpoint: Endpoint, items: list[Any],
+              page: PageRequest) -> Outcome:
     assert endpoint.handler is not None
     outcome = Outcome()
     if not endpoint.per_item:
@@ -72,7 +77,7 @@ def _run_once(deps: Deps, caller: Caller, endpoint: Endpoint, items: list[Any]) 
     # the whole (one-item) transaction, and the common case saves two round trips.
     isolate = len(items) > 1
     with deps.store.session() as session:
-        ctx = Context(deps, session, caller)
+        ctx = Context(deps, session, caller, page, outcome.revoked)
         for raw in items:
             try:
                 item = parse_item(endpoint, raw)
@@ -86,7 +91,10 @@ def _run_once(deps: Deps, caller: Caller, endpoint: Endpoint, items: list[Any]) 
                     session.rollback()
                 outcome.fail.append(fail_entry([error], key=raw))
                 continue
-            if isinstance(result, list):
+            if isinstance(result, Paged):
+                outcome.data.extend(result.data)
+                outcome.meta["pagination"] = result.pagination
+            elif isinstance(result, list):
                 outcome.data.extend(result)
             elif result is not None:
                 outcome.data.append(result)

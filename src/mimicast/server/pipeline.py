@@ -21,14 +21,18 @@ from mimicast.server.ratelimit import Quota
 from mimicast.server.responses import Reply, data_response, error_response
 from mimicast.server.runtime import Runtime
 from mimicast.services.context import Caller
-from mimicast.wire import signing
-from mimicast.wire.body import MAX_BODY_BYTES_JSON, decode_body, normalise_request
+from mimicast.services.paging import PageRequest
+from mimicast.wire.body import (
+    MAX_BODY_BYTES_JSON,
+    decode_body,
+    normalise_request,
+    pagination,
+)
 from mimicast.wire.errors import ApiError
 
 log = logging.getLogger("mimicast.server")
 
 EXPLAIN_HEADER = "x-mc-expected-string-to-sign"
-LOGOUT_PATH = "/api/login/logout"
 UNAUTHENTICATED_LIMIT = 600  # calls per minute and client address, before a user is known
 
 
@@ -132,8 +136,9 @@ async def _handle(runtime: Runtime, request: Request) -> Reply:
         return error_response(ApiError("err_xdk_forbidden", permission=endpoint.permission),
                               quota)
     try:
-        items, _meta = await _read_items(request, headers.get("content-type", ""))
+        items, meta = await _read_items(request, headers.get("content-type", ""))
         dispatch.check_count(endpoint, items)
+        page = PageRequest(*pagination(meta)) if endpoint.paged else None
     except ApiError as error:
         return error_response(error, quota)
 
@@ -148,21 +153,10 @@ async def _handle(runtime: Runtime, request: Request) -> Reply:
         outcome = await runtime.loads.run((path, caller.account_id), dispatch.run,
                                           runtime.deps, caller, endpoint, items)
     else:
-        outcome = await run_in_threadpool(dispatch.run, runtime.deps, caller, endpoint, items)
-    if path == LOGOUT_PATH:
-        _forget_logged_out(runtime, signed.authorization, outcome.data)
-    return data_response(outcome.data, outcome.fail, quota)
-
-
-def _forget_logged_out(runtime: Runtime, authorization: str, data: list[object]) -> None:
-    """A logout takes effect at once on this worker (other workers within the cache's TTL):
-    drop the ended binding, and the caller's own, from the signature cache."""
-    parsed = signing.parse_signed(authorization)
-    if parsed is not None:
-        runtime.credentials.forget(parsed.access_key)
-    for item in data:
-        if isinstance(item, dict) and item.get("accessKey"):
-            runtime.credentials.forget(str(item["accessKey"]))
+        outcome = await run_in_threadpool(dispatch.run, runtime.deps, caller, endpoint, items,
+                                          page)
+    runtime.credentials.forget_revoked(outcome.revoked)
+    return data_response(outcome.data, outcome.fail, quota, outcome.meta)
 
 
 async def _user_quota(runtime: Runtime, user_id: int, limit: int, window_ms: int) -> Quota:

@@ -10,16 +10,22 @@ ACCOUNT = "account_logs"
 AUTHENTICATION = "authentication_logs"
 DIRECTORY = "directory_logs"
 DOMAIN = "domain_logs"
+POLICY = "policy_logs"
 ROLES = "role_logs"
 SERVICES = "services_applications_logs"
+URL_PROTECT = "ttp_url_logs"
+USERS = "user_logs"
 
 CATEGORIES = {
     ACCOUNT: "Account Logs",
     AUTHENTICATION: "Authentication Logs",
     DIRECTORY: "Directory Logs",
     DOMAIN: "Domain Logs",
+    POLICY: "Policy Logs",
     ROLES: "Role Logs",
     SERVICES: "Services Applications Logs",
+    URL_PROTECT: "URL Protect Logs",
+    USERS: "User Logs",
 }
 
 

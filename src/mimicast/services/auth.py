@@ -120,6 +120,7 @@ def logout(ctx: Context, binding_id: int, access_key: str | None) -> None:
     if binding is None:
         raise ApiError("err_xdk_binding_not_found")
     binding.revoked_at = ctx.now()
+    ctx.revoked.bindings.add(binding.id)
     audit.record(ctx, audit.AUTHENTICATION, "Logout",
                  f"binding {binding.id} ({binding.access_key_hint}…)")
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from mimicast.services.crypto import Vault
 from mimicast.services.dns import Resolver
+from mimicast.services.paging import PageRequest
 from mimicast.services.ttlcache import TtlCache
 from mimicast.store.engine import Store
 
@@ -43,12 +44,24 @@ class Caller:
 
 
 @dataclass
+class Revocations:
+    """Credentials a unit of work ended (a logout, a locked user): the server drops them from
+    its caches as the call returns, so they stop at once rather than within the cache's TTL."""
+
+    users: set[int] = field(default_factory=set)
+    bindings: set[int] = field(default_factory=set)
+
+
+@dataclass
 class Context:
     """One unit of work: a session (committed by whoever opened it) and the caller."""
 
     deps: Deps
     session: Session
     caller: Caller
+    # The request's `meta.pagination`, for list endpoints.
+    page: PageRequest = field(default_factory=PageRequest)
+    revoked: Revocations = field(default_factory=Revocations)
 
     def now(self) -> datetime:
         return self.deps.clock()

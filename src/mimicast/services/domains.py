@@ -13,16 +13,13 @@ Only the caller's own rows are ever read or changed: the sole cross-account look
 
 from __future__ import annotations
 
-import base64
-import binascii
 import secrets
-import zlib
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import exc, select
 
-from mimicast.services import audit
+from mimicast.services import audit, ids
 from mimicast.services.context import Context
 from mimicast.services.identity import normalise_domain
 from mimicast.store.schema import Domain
@@ -35,35 +32,19 @@ EXPIRED = "expired"  # reported by get-provision-status; never stored
 INBOUND_TYPES = ("any", "smtp", "ldap", "known")
 VERIFICATION_DAYS = 30
 TOKEN_PREFIX = "mimecast-verification="
-_ID_PREFIX = b"domain:"
-_MAX_ID_LENGTH = 200
 
 
 # Ids ----------------------------------------------------------------------------------------
 
-def secure_id(row_id: int) -> str:
-    """An opaque id in the real service's style: base64url of zlib bytes, so it reads `eNo…`."""
-    packed = zlib.compress(_ID_PREFIX + str(row_id).encode(), 9)
-    return base64.urlsafe_b64encode(packed).rstrip(b"=").decode()
+ID_KIND = "domain"
+
+
+def secure_id(number: int) -> str:
+    return ids.secure_id(ID_KIND, number)
 
 
 def row_id(value: str) -> int | None:
-    """The row id inside a `secure_id`, or None for anything that is not one."""
-    if not value or len(value) > _MAX_ID_LENGTH:
-        return None
-    try:
-        packed = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-        inflater = zlib.decompressobj()
-        # Bounded output: an id is a few bytes, and a crafted one must not inflate.
-        plain = inflater.decompress(packed, 64)
-    except (binascii.Error, zlib.error, ValueError):
-        return None
-    if not inflater.eof or inflater.unused_data or inflater.unconsumed_tail:
-        return None  # truncated or padded: checked in full, as the checksum is in the tail
-    digits = plain.removeprefix(_ID_PREFIX)
-    if digits == plain or not digits.isdigit():
-        return None
-    return int(digits)
+    return ids.row_id(ID_KIND, value)
 
 
 # Look-ups -----------------------------------------------------------------------------------

@@ -162,7 +162,8 @@ def create_user(ctx: Context, email: str, *, password: str | None = None, name: 
     internal_domain_of(ctx, address)
     if ctx.session.scalar(select(User.id).where(User.email == address)) is not None:
         raise ApiError("err_already_exists", what="User", name=address)
-    user = User(account_id=ctx.caller.account_id, email=address, name=name or address,
+    user = User(account_id=ctx.caller.account_id, email=address,
+                domain=address.rpartition("@")[2], name=name or address,
                 password_hash=hash_password(password) if password else None,
                 domain_password_hash=hash_password(domain_password) if domain_password else None,
                 created_at=ctx.now())
@@ -196,6 +197,8 @@ def set_password(ctx: Context, email: str, password: str, *, domain: bool = Fals
 def set_user_state(ctx: Context, email: str, *, locked: bool | None = None,
                    disabled: bool | None = None) -> User:
     user = get_user(ctx, email)
+    if locked or disabled:
+        ctx.revoked.users.add(user.id)
     if locked is not None:
         user.locked = locked
     if disabled is not None:

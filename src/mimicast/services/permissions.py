@@ -8,21 +8,48 @@ from __future__ import annotations
 
 ACCOUNT_READ = "Account | Dashboard | Read"
 ACCOUNT_EDIT = "Account | Dashboard | Edit"
+LOGS_READ = "Account | Logs | Read"
+# Internal directories: domains and their users.
 DOMAINS_READ = "Directories | Internal | Read"
 DOMAINS_REGISTER = "Directories | Internal | Register New Domain"
 DIRECTORY_EDIT = "Directories | Internal | Edit"
-LOGS_READ = "Account | Logs | Read"
+USERS_READ = DOMAINS_READ
+USERS_EDIT = DIRECTORY_EDIT
+# Directory groups (the profile-group tree) and directory synchronisation.
+GROUPS_READ = "Directories | Groups | Read"
+GROUPS_EDIT = "Directories | Groups | Edit"
+DIRECTORY_SYNC_READ = "Services | Directory Synchronization | Read"
+DIRECTORY_SYNC_EDIT = "Services | Directory Synchronization | Edit"
+# Gateway: managed senders and policies (blocked senders, address alteration, anti-spoofing).
+MANAGED_SENDERS_READ = "Gateway | Managed Senders | Read"
+MANAGED_SENDERS_EDIT = "Gateway | Managed Senders | Edit"
+POLICIES_READ = "Gateway | Policies | Read"
+POLICIES_EDIT = "Gateway | Policies | Edit"
+# Web Security block/allow lists.
+WEB_SECURITY_READ = "Services | Web Security | Read"
+WEB_SECURITY_EDIT = "Services | Web Security | Edit"
+# Targeted Threat Protection: URL Protect's managed URLs, and decoding rewritten links.
+URL_PROTECT_READ = "Services | Targeted Threat Protection | Read"
+URL_PROTECT_EDIT = "Services | Targeted Threat Protection | Edit"
+URL_DECODE = "Monitoring | URL Protect | Read"
+AUDIT_READ = LOGS_READ
 
-ALL = frozenset({ACCOUNT_READ, ACCOUNT_EDIT, DOMAINS_READ, DOMAINS_REGISTER, DIRECTORY_EDIT,
-                 LOGS_READ})
+ALL = frozenset({
+    ACCOUNT_READ, ACCOUNT_EDIT, LOGS_READ, DOMAINS_READ, DOMAINS_REGISTER, DIRECTORY_EDIT,
+    GROUPS_READ, GROUPS_EDIT, DIRECTORY_SYNC_READ, DIRECTORY_SYNC_EDIT,
+    MANAGED_SENDERS_READ, MANAGED_SENDERS_EDIT, POLICIES_READ, POLICIES_EDIT,
+    WEB_SECURITY_READ, WEB_SECURITY_EDIT, URL_PROTECT_READ, URL_PROTECT_EDIT, URL_DECODE,
+})
+
+READ_ONLY = frozenset(permission for permission in ALL if permission.endswith("| Read"))
 
 FULL_ADMINISTRATOR = "Full Administrator"
 BASIC_ADMINISTRATOR = "Basic Administrator"
 
 BUILTIN_ROLES: dict[str, tuple[str, frozenset[str]]] = {
     FULL_ADMINISTRATOR: ("Every permission of the account.", ALL),
-    BASIC_ADMINISTRATOR: ("Read access to the account, its directories and its logs.",
-                          frozenset({ACCOUNT_READ, DOMAINS_READ, LOGS_READ})),
+    BASIC_ADMINISTRATOR: ("Read access to the account, its directories, policies and logs.",
+                          READ_ONLY),
 }
 
 

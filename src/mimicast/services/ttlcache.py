@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -30,3 +30,7 @@ class TtlCache(Generic[T]):
 
     def forget(self, key: Hashable) -> None:
         self._entries.pop(key, None)
+
+    def forget_where(self, predicate: Callable[[T], bool]) -> None:
+        for key in [key for key, (_, value) in self._entries.items() if predicate(value)]:
+            del self._entries[key]

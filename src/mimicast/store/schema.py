@@ -80,15 +80,59 @@ class Domain(Base):
 
 class User(Base):
     __tablename__ = "users"
+    # Key-based paging walks these: all of an account's users, or one domain's, by address.
+    __table_args__ = (Index("ix_users_account_email", "account_id", "email"),
+                      Index("ix_users_account_domain_email", "account_id", "domain", "email"))
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = account_key()
     # Login finds the account from the address alone, so addresses are unique across accounts.
     email: Mapped[str] = mapped_column(String(320), unique=True)
+    # The address's domain part, kept so a domain's users are an index range.
+    domain: Mapped[str] = mapped_column(String(253), default="")
     name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str | None] = mapped_column(String(200))
     domain_password_hash: Mapped[str | None] = mapped_column(String(200))
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    force_password_change: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_never_expires: Mapped[bool] = mapped_column(Boolean, default=False)
+    allow_pop: Mapped[bool] = mapped_column(Boolean, default=False)
+    allow_smtp: Mapped[bool] = mapped_column(Boolean, default=False)
+    archive_start: Mapped[datetime | None]
+    # "cloud" (made here) or "ldap" (imported by a directory sync, from `connection_id`).
+    source: Mapped[str] = mapped_column(String(16), default="cloud")
+    connection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("directory_connections.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+
+
+class UserAlias(Base):
+    """Another address of a user; unique across accounts, like the primary address."""
+
+    __tablename__ = "user_aliases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = account_key()
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    address: Mapped[str] = mapped_column(String(320), unique=True)
+    created_at: Mapped[datetime]
+
+
+class UserAttribute(Base):
+    __tablename__ = "user_attributes"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+
+
+class UserDelegate(Base):
+    """`delegate_id` may act on `user_id`'s mailbox."""
+
+    __tablename__ = "user_delegates"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    delegate_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                             primary_key=True, index=True)
     created_at: Mapped[datetime]
 
 
@@ -112,7 +156,8 @@ class RoleMember(Base):
 
 
 class ProfileGroup(Base):
-    """A folder of the profile-group tree; members are addresses (or domains)."""
+    """A folder of the profile-group tree (the API's directory groups); members are addresses
+    or domains."""
 
     __tablename__ = "profile_groups"
     __table_args__ = (UniqueConstraint("account_id", "parent_id", "name"),)
@@ -121,6 +166,10 @@ class ProfileGroup(Base):
     parent_id: Mapped[int | None] = mapped_column(
         ForeignKey("profile_groups.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(200))
+    # "cloud" (made here) or "ldap" (imported by a directory sync, from `connection_id`).
+    source: Mapped[str] = mapped_column(String(16), default="cloud")
+    connection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("directory_connections.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
 
 
@@ -128,7 +177,29 @@ class GroupMember(Base):
     __tablename__ = "group_members"
     group_id: Mapped[int] = mapped_column(ForeignKey("profile_groups.id", ondelete="CASCADE"),
                                           primary_key=True)
+    # An email address, or a bare domain when `kind` is "domain".
     address: Mapped[str] = mapped_column(String(320), primary_key=True, index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="email")
+    notes: Mapped[str] = mapped_column(String(1000), default="")
+
+
+class DirectoryConnection(Base):
+    """A directory a sync imports users and group memberships from: here, a file (LDIF or
+    CSV) an administrator points at, read at each sync."""
+
+    __tablename__ = "directory_connections"
+    __table_args__ = (UniqueConstraint("account_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = account_key()
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))  # "ldif" | "csv"
+    source_path: Mapped[str] = mapped_column(Text)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The last sync: when, how it ended ("" until the first), and what it did (counts).
+    last_sync_at: Mapped[datetime | None]
+    last_status: Mapped[str] = mapped_column(String(32), default="")
+    last_result: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime]
 
 
 class AuthProfile(Base):
@@ -185,6 +256,72 @@ class Binding(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class ManagedSender(Base):
+    """A permitted or blocked sender (`managedsender/permit-or-block-sender`)."""
+
+    __tablename__ = "managed_senders"
+    __table_args__ = (UniqueConstraint("account_id", "sender", "recipient"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = account_key()
+    sender: Mapped[str] = mapped_column(String(320))
+    recipient: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(16))  # "permit" | "block"
+    created_at: Mapped[datetime]
+
+
+class Policy(Base):
+    """A policy of one family (`blockedsenders`, `address-alteration`, `antispoofing-bypass`,
+    `webwhiteurl`, and the address-alteration sets and definitions they refer to): the
+    family's fields are the JSON `body`, as the API shows them."""
+
+    __tablename__ = "policies"
+    __table_args__ = (Index("ix_policies_account_family", "account_id", "family", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = account_key()
+    family: Mapped[str] = mapped_column(String(64))
+    # The object this one belongs to (a definition's address-alteration set), if any.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("policies.id", ondelete="CASCADE"))
+    body: Mapped[dict[str, object]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ManagedUrl(Base):
+    """A URL Protect managed URL: always permitted or blocked, by exact URL or domain."""
+
+    __tablename__ = "managed_urls"
+    __table_args__ = (UniqueConstraint("account_id", "match_type", "url"),
+                      Index("ix_managed_urls_account_url", "account_id", "url", "id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = account_key()
+    # The normalised URL (explicit) or domain (domain match) the uniqueness rule compares.
+    url: Mapped[str] = mapped_column(String(2048))
+    scheme: Mapped[str] = mapped_column(String(16), default="")
+    domain: Mapped[str] = mapped_column(String(253))
+    port: Mapped[int] = mapped_column(Integer, default=-1)
+    path: Mapped[str] = mapped_column(Text, default="")
+    query_string: Mapped[str] = mapped_column(Text, default="")
+    match_type: Mapped[str] = mapped_column(String(16))  # "explicit" | "domain"
+    action: Mapped[str] = mapped_column(String(16))  # "block" | "permit"
+    comment: Mapped[str] = mapped_column(Text, default="")
+    disable_rewrite: Mapped[bool] = mapped_column(Boolean, default=False)
+    disable_user_awareness: Mapped[bool] = mapped_column(Boolean, default=False)
+    disable_log_click: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+
+
+class RewrittenUrl(Base):
+    """A URL as URL Protect rewrote it in a delivered message: `code` is the path segment of
+    the rewritten link, which `ttp/url/decode-url` turns back into `url`."""
+
+    __tablename__ = "rewritten_urls"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = account_key()
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    url: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
 
 
 class AuditEvent(Base):

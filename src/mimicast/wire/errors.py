@@ -82,6 +82,20 @@ ERRORS: dict[str, ErrorSpec] = {
         200, "The verification period of {domain} has expired; create the domain again for a "
         "new verification code"
     ),
+    # Directory groups and directory sync (helpers: add this family's codes here).
+    "err_folder_not_found": ErrorSpec(200, "Group not found: {id}"),
+    "err_folder_group_member_already_exists": ErrorSpec(200, "Group member already exists"),
+    "err_folder_email_address_not_found": ErrorSpec(200, "Error email address not found"),
+    # Users (helpers: add this family's codes here).
+    "err_user_not_found": ErrorSpec(200, "User not found: {email}"),
+    # Managed senders and policies (helpers: add this family's codes here).
+    "err_policy_not_found": ErrorSpec(404, "Policy not found: {id}"),
+    # URL Protect (helpers: add this family's codes here).
+    "err_managed_url_exists_code": ErrorSpec(
+        200, "The managed URL already exists; to update it, delete and recreate"
+    ),
+    "err_managed_url_not_found": ErrorSpec(200, "Managed URL not found"),
+    # Audit (helpers: add this family's codes here).
 }
 
 
