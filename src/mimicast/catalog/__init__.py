@@ -16,10 +16,12 @@ from mimicast.catalog import (
     policy,
     ttp,
     user,
+    websecurity,
 )
 from mimicast.catalog.model import Endpoint
 
-_MODULES = (login, account, audit, directory, domain, managedsender, policy, ttp, user)
+_MODULES = (login, account, audit, directory, domain, managedsender, policy, ttp, user,
+            websecurity)
 ENDPOINTS: dict[str, Endpoint] = {e.path: e for module in _MODULES for e in module.ENDPOINTS}
 
 __all__ = ["ENDPOINTS", "Endpoint"]

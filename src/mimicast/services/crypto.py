@@ -4,6 +4,7 @@ hashes, and SHA-256 digests for access keys (looked up, never read back)."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 from pathlib import Path
 
@@ -35,7 +36,10 @@ class Vault:
     """Encrypts and decrypts secrets with the server key; creates the key file on first use."""
 
     def __init__(self, key_file: str | Path) -> None:
-        self._fernet = Fernet(load_or_create_key(Path(key_file)))
+        key = load_or_create_key(Path(key_file))
+        self._fernet = Fernet(key)
+        # A separate key for MACs (page tokens), derived so the server key is never reused as is.
+        self.mac_key = hmac.new(key, b"mimicast page tokens", hashlib.sha256).digest()
 
     def encrypt(self, plain: str) -> bytes:
         return self._fernet.encrypt(plain.encode())
