@@ -31,11 +31,14 @@ def test_every_signed_endpoint_has_its_method(client_class: type) -> None:
         resource = getattr(client, attribute_name(endpoint.namespace))
         method = getattr(resource, attribute_name(endpoint.action))
         assert method.endpoint is endpoint
-        assert inspect.iscoroutinefunction(method) == (client_class is AsyncClient)
+        # A list endpoint's method returns a pager at once (it sends nothing until iterated).
+        assert inspect.iscoroutinefunction(method) == (client_class is AsyncClient
+                                                       and not endpoint.paged)
         params = inspect.signature(method).parameters
         fields = set(endpoint.request.model_fields)
         assert not fields & RESERVED, endpoint.path
-        expected = fields | {"partial"} | ({"items"} if endpoint.per_item else set())
+        expected = fields | ({"page_size", "page_token"} if endpoint.paged else {"partial"}) | (
+            {"items"} if endpoint.per_item else set())
         assert set(params) == expected, endpoint.path
         assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params.values())
         assert endpoint.summary in (method.__doc__ or "")

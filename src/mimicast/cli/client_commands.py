@@ -18,8 +18,6 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
-import orjson
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -35,6 +33,7 @@ from mimicast.client import (
     PermissionDeniedError,
     TransportError,
 )
+from mimicast.client.paging import RepeatedTokenError
 
 ACCOUNT_PATH = "/api/account/get-account"
 # Profile field → the environment variable that overrides it.
@@ -299,34 +298,20 @@ def _call_once(keys: Profile, path: str, items: list[Any], meta: dict[str, Any] 
 def _call_pages(keys: Profile, path: str, items: list[Any],
                 meta: dict[str, Any] | None) -> list[Any]:
     """Every page's data, in order: the call again with `pageToken = next` until no `next`."""
-    last: dict[str, Any] = {}
-
-    def remember_meta(response: httpx.Response) -> None:
-        # Client.call returns the data only; the meta (pagination) is read off the response.
-        response.read()
-        try:
-            body = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            body = None
-        found = body.get("meta") if isinstance(body, dict) else None
-        last["meta"] = found if isinstance(found, dict) else {}
-
+    pagination = (meta or {}).get("pagination")
+    pagination = pagination if isinstance(pagination, dict) else {}
+    size = pagination.get("pageSize")
+    token = pagination.get("pageToken")
     results: list[Any] = []
-    request_meta = dict(meta or {})
-    seen: set[str] = set()
-    with client_for(keys, event_hooks={"response": [remember_meta]}) as client:
-        while True:
-            results.extend(client.call(path, items, request_meta or None))
-            page = last.get("meta", {}).get("pagination")
-            token = page.get("next") if isinstance(page, dict) else None
-            if not token:
-                return results
-            if str(token) in seen:
-                raise CliError(f"the server sent page token {token!r} twice; stopping")
-            seen.add(str(token))
-            pagination = request_meta.get("pagination")
-            request_meta["pagination"] = {**(pagination if isinstance(pagination, dict)
-                                             else {}), "pageToken": token}
+    with client_for(keys) as client:
+        pager = client.paginate(path, items, page_size=size if isinstance(size, int) else None,
+                                page_token=str(token) if token else None)
+        try:
+            for page in pager.pages():
+                results.extend(page.data)
+        except RepeatedTokenError as error:
+            raise CliError(str(error)) from None
+    return results
 
 
 # --- endpoints -------------------------------------------------------------------------------

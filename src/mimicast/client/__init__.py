@@ -26,12 +26,14 @@ from mimicast.client.errors import (
     TransportError,
     ValidationError,
 )
+from mimicast.client.paging import AsyncPager, Page, Pager, RepeatedTokenError
 from mimicast.client.regions import DISCOVERY_URL, REGIONS, region_url
 from mimicast.client.sync import Client
 
 __all__ = [
     "DISCOVERY_URL", "REGIONS", "ApiFailure", "AsyncClient", "AuthenticationError",
     "BindingExpiredError", "Client", "ErrorDetail", "Failure", "LoginCredentials",
-    "MimecastAuth", "MimicastError", "NotFoundError", "PermissionDeniedError",
-    "RateLimitedError", "ServerError", "TransportError", "ValidationError", "region_url",
+    "AsyncPager", "MimecastAuth", "MimicastError", "NotFoundError", "Page", "Pager",
+    "PermissionDeniedError", "RateLimitedError", "RepeatedTokenError", "ServerError",
+    "TransportError", "ValidationError", "region_url",
 ]

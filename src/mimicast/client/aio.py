@@ -1,25 +1,21 @@
-"""The asynchronous client, a mirror of sync.py: one httpx connection pool, signed calls,
-retries, typed resources."""
+"""The asynchronous client: `Client`'s twin on `httpx.AsyncClient`, driving the same `flows`
+with awaits."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
-from mimicast.client import transport
-from mimicast.client.auth import (
-    LOGIN_PATH,
-    Keys,
-    LoginCredentials,
-    discover_request,
-    login_request,
-    realm_of,
-)
-from mimicast.client.base import DISCOVER_PATH, ClientBase, login_entry, no_cookies
+from mimicast.client import flows, transport
+from mimicast.client.auth import LoginCredentials, realm_of
+from mimicast.client.base import ClientBase, login_entry, no_cookies
+from mimicast.client.paging import AsyncPager, Page, page_meta, records
 from mimicast.client.regions import DISCOVERY_URL
+
+T = TypeVar("T")
 
 
 class AsyncClient(ClientBase):
@@ -37,9 +33,12 @@ class AsyncClient(ClientBase):
                                 region=region, max_retries=max_retries, backoff=backoff,
                                 max_backoff=max_backoff, max_rate_wait=max_rate_wait,
                                 credentials=credentials)
+        self._pool = httpx.AsyncHTTPTransport()
         self._http = httpx.AsyncClient(base_url=url, auth=auth, timeout=timeout,
                                        cookies=no_cookies(), headers=transport.JSON_HEADERS,
-                                       event_hooks=dict(event_hooks or {}))
+                                       transport=self._pool, event_hooks=dict(event_hooks or {}))
+        self._timeout = httpx.Timeout(timeout).as_dict()
+        self._direct = not event_hooks  # see Client.__init__
 
     @classmethod
     def for_region(cls, region: str, app_id: str, app_key: str, access_key: str,
@@ -51,66 +50,80 @@ class AsyncClient(ClientBase):
                     app_key: str, *, auth_type: str = "cloud", base_url: str | None = None,
                     region: str | None = None, discovery_url: str = DISCOVERY_URL,
                     **options: Any) -> AsyncClient:
-        """Discover, log in, and keep the credentials to refresh an expired binding.
-
-        Discovery asks `base_url` (or the `region`'s host) when given — `mimicast serve`
-        answers discovery and the API on one host — else `discovery_url`. Calls then go to
-        `base_url`/`region` when given, else to the `region.api` discovery returned.
-        """
-        realm = realm_of(auth_type)
-        explicit = base_url or None
-        client = cls(None if region else (explicit or discovery_url), app_id, app_key, "", "",
+        """See `Client.login`."""
+        credentials = LoginCredentials(realm_of(auth_type), email, password)
+        client = cls(None if region else (base_url or discovery_url), app_id, app_key, "", "",
                      region=region, **options)
         try:
-            host = str(client._http.base_url).rstrip("/")
-            reply = await client._send(
-                DISCOVER_PATH, lambda: discover_request(host, app_id, email), signed=False)
-            discovered = transport.outcome(reply, partial=False)
-            api = host if (explicit or region) else transport.discovered_api(discovered, host)
-            client._http.base_url = httpx.URL(api)
-            credentials = LoginCredentials(realm, email, password)
-            reply = await client._send(
-                LOGIN_PATH, lambda: login_request(api + LOGIN_PATH, app_id, credentials),
-                signed=False)
-            answer = transport.outcome(reply, partial=False)
-            access_key, secret_key = transport.login_keys(answer, LOGIN_PATH)
-            client._auth.set_keys(Keys(access_key, secret_key))
-            client._auth.credentials = credentials
+            await client._drive(flows.login(client.policy, client._http, client._auth,
+                                            credentials, follow_region=not (base_url or region)))
         except BaseException:
             await client.close()
             raise
         return client
 
     async def call(self, path: str, data: Any = None, meta: dict[str, Any] | None = None, *,
-             partial: bool = False) -> Any:
-        """A signed call; the envelope's `data`, or `(data, failures)` when `partial`.
+                   partial: bool = False) -> Any:
+        """See `Client.call`."""
+        return transport.outcome(await self._drive(self._call_flow(path, data, meta)), partial)
 
-        Fail entries raise the matching `MimicastError` subclass, carrying every error; with
-        `partial=True` per-item failures are returned instead (request-level ones still raise).
-        """
-        body = transport.request_body(data, meta)
-        return transport.outcome(await self._send(path, lambda: self._http.build_request(
-            "POST", path, content=body), signed=True), partial)
+    async def page(self, path: str, data: Any = None, *, page_size: int | None = None,
+                   page_token: str | None = None, items_key: str | None = None) -> Page[Any]:
+        """See `Client.page`."""
+        reply = await self._drive(self._call_flow(path, data, page_meta(page_size, page_token)))
+        answer = transport.outcome(reply, partial=False)
+        pagination = reply.meta.get("pagination")
+        return Page(records(answer, items_key), answer,
+                    pagination if isinstance(pagination, dict) else {})
 
-    async def _send(self, path: str, build: Callable[[], httpx.Request], *,
-              signed: bool) -> transport.Reply:
-        attempt = 0
+    def paginate(self, path: str, data: Any = None, *, page_size: int | None = None,
+                 page_token: str | None = None, items_key: str | None = None
+                 ) -> AsyncPager[Any]:
+        """See `Client.paginate`: `async for record in client.paginate(...)`."""
+        return AsyncPager(lambda token: self.page(path, data, page_size=page_size,
+                                                  page_token=token, items_key=items_key),
+                          page_token)
+
+    def _call_flow(self, path: str, data: Any, meta: dict[str, Any] | None
+                   ) -> flows.Flow[transport.Reply]:
+        return flows.call(self.policy, self._endpoint_url(self._http.base_url, path),
+                          self._timeout, path, data, meta)
+
+    async def _drive(self, flow: flows.Flow[T]) -> T:
+        step = next(flow)
         while True:
             try:
-                # A fresh request per attempt: a new x-mc-date and x-mc-req-id each time.
-                response = await self._http.send(build(), auth=httpx.USE_CLIENT_DEFAULT if signed
-                                           else None)
-            except httpx.TransportError as exc:
-                delay = transport.connection_delay(self.policy, attempt)
-                if delay is None:
-                    raise transport.connection_error(exc, path) from exc
-            else:
-                reply = transport.read(response, path)
-                delay = transport.retry_delay(self.policy, reply, attempt)
-                if delay is None:
-                    return reply
-            await asyncio.sleep(delay)
-            attempt += 1
+                if isinstance(step, flows.Sleep):
+                    await asyncio.sleep(step.seconds)
+                    step = flow.send(None)
+                    continue
+                try:
+                    if step.signed and self._direct:
+                        response = await self._send_signed(step.request)
+                    else:
+                        response = await self._http.send(
+                            step.request, auth=httpx.USE_CLIENT_DEFAULT if step.signed
+                            else None)
+                except httpx.TransportError as exc:
+                    step = flow.send(exc)
+                else:
+                    step = flow.send(response)
+            except StopIteration as done:
+                result: T = done.value
+                return result
+
+    async def _send_signed(self, request: httpx.Request) -> httpx.Response:
+        """See `Client._send_signed`."""
+        flow = self._auth.async_auth_flow(request)
+        request = await flow.__anext__()
+        while True:
+            response = await self._pool.handle_async_request(request)
+            response.request = request
+            await response.aread()
+            try:
+                request = await flow.asend(response)
+            except StopAsyncIteration:
+                return response
 
     @property
     def base_url(self) -> str:
@@ -125,4 +138,3 @@ class AsyncClient(ClientBase):
 
     async def __aexit__(self, *_exc: object) -> None:
         await self.close()
-

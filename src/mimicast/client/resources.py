@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import inspect
 import re
+import typing
 from collections.abc import Callable
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pydantic
+
+from mimicast.client.paging import AsyncPager, Page, Pager
 
 if TYPE_CHECKING:
     from mimicast.catalog.model import Endpoint
 
 # Keyword names every method reserves for itself; a request field of the same name would
 # shadow them, which the catalog test guards against.
-RESERVED = frozenset({"items", "partial"})
+RESERVED = frozenset({"items", "partial", "page_size", "page_token"})
 
 
 def attribute_name(text: str) -> str:
@@ -67,13 +70,28 @@ def _wire_item(entry: Any) -> Any:
     return entry
 
 
-def typed(endpoint: Endpoint, data: list[Any]) -> list[Any]:
-    """Each data element as the endpoint's response model; raw when it has none.
+def record_model(endpoint: Endpoint) -> type[pydantic.BaseModel] | None:
+    """The model of one record of a list endpoint: the response model itself, or, when the
+    records sit in a wrapper (`page_items`), the element type of that wrapper's list field."""
+    model = endpoint.response
+    if model is None or endpoint.page_items is None:
+        return model
+    info = model.model_fields.get(endpoint.page_items)
+    args = typing.get_args(info.annotation) if info is not None else ()
+    element = args[0] if args else None
+    return element if isinstance(element, type) and issubclass(element,
+                                                                pydantic.BaseModel) else None
+
+
+def typed(endpoint: Endpoint, data: list[Any],
+          model: type[pydantic.BaseModel] | None | Literal[False] = False) -> list[Any]:
+    """Each data element as the endpoint's response model (or `model`); raw without one.
 
     An element the model refuses (a server newer or older than this catalog) is still returned
     as the model, unvalidated: a successful call must not turn into an exception here.
     """
-    model = endpoint.response
+    if model is False:
+        model = endpoint.response
     if model is None:
         return list(data)
     results: list[Any] = []
@@ -96,7 +114,11 @@ def _signature(endpoint: Endpoint, fields: dict[str, tuple[str, Any]]) -> inspec
     if endpoint.per_item:
         params.append(inspect.Parameter("items", kw, default=None,
                                         annotation=list[dict[str, Any]] | None))
-    params.append(inspect.Parameter("partial", kw, default=False, annotation=bool))
+    if endpoint.paged:
+        params.append(inspect.Parameter("page_size", kw, default=None, annotation=int | None))
+        params.append(inspect.Parameter("page_token", kw, default=None, annotation=str | None))
+    else:
+        params.append(inspect.Parameter("partial", kw, default=False, annotation=bool))
     return inspect.Signature(params)
 
 
@@ -106,6 +128,12 @@ def _doc(endpoint: Endpoint, fields: dict[str, tuple[str, Any]]) -> str:
         lines.append("Keywords: " + ", ".join(fields) + " (None: not sent).")
     if endpoint.per_item:
         lines.append("items=[{...}, ...] sends several items in one call.")
+    if endpoint.paged:
+        record = record_model(endpoint)
+        name = record.__name__ if record else "record"
+        lines.append(f"Returns a pager: iterate it for every {name} across pages, or .pages() "
+                     "page by page; page_size, page_token to start.")
+        return "\n".join(lines)
     returned = endpoint.response.__name__ if endpoint.response else "dict"
     lines.append(f"Returns list[{returned}]; partial=True returns (results, failures).")
     return "\n".join(lines)
@@ -125,6 +153,8 @@ def _make_method(endpoint: Endpoint, is_async: bool) -> Callable[..., Any]:
             return typed(endpoint, data), failures
         return typed(endpoint, result)
 
+    if endpoint.paged:
+        return _name(_make_pager_method(endpoint, is_async, fields), endpoint, fields)
     method: Callable[..., Any]
     if is_async:
         async def method(self: Resource, **kwargs: Any) -> Any:
@@ -136,6 +166,40 @@ def _make_method(endpoint: Endpoint, is_async: bool) -> Callable[..., Any]:
             items, partial = prepare(kwargs)
             return finish(self._client.call(endpoint.path, items, partial=partial), partial)
 
+    return _name(method, endpoint, fields)
+
+
+def _make_pager_method(endpoint: Endpoint, is_async: bool,
+                       fields: dict[str, tuple[str, Any]]) -> Callable[..., Any]:
+    """A list endpoint's method: it returns a (lazy) pager of typed records; no request is
+    sent until the pager is iterated."""
+    model = record_model(endpoint)
+
+    def method(self: Resource, **kwargs: Any) -> Any:
+        page_size, start = kwargs.pop("page_size", None), kwargs.pop("page_token", None)
+        items = build_items(endpoint, fields, kwargs, None)
+        client = self._client
+
+        def as_typed(page: Page[Any]) -> Page[Any]:
+            return Page(typed(endpoint, page.items, model), page.data, page.pagination)
+
+        if is_async:
+            async def fetch_async(token: str | None) -> Page[Any]:
+                return as_typed(await client.page(endpoint.path, items, page_size=page_size,
+                                                  page_token=token,
+                                                  items_key=endpoint.page_items))
+            return AsyncPager(fetch_async, start)
+
+        def fetch(token: str | None) -> Page[Any]:
+            return as_typed(client.page(endpoint.path, items, page_size=page_size,
+                                        page_token=token, items_key=endpoint.page_items))
+        return Pager(fetch, start)
+
+    return method
+
+
+def _name(method: Callable[..., Any], endpoint: Endpoint,
+          fields: dict[str, tuple[str, Any]]) -> Callable[..., Any]:
     method.__name__ = attribute_name(endpoint.action)
     method.__doc__ = _doc(endpoint, fields)
     # inspect.signature() reads __signature__: help() and IDEs show the real keywords.
