@@ -58,9 +58,26 @@ def migrate(engine: Engine) -> None:
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:
+            # SQLite alters a table by copying it and dropping the original; with foreign keys
+            # on, that drop would cascade into every child table (bindings, memberships…).
+            # The pragma only takes effect outside a transaction, hence the raw connection.
+            connection.connection.dbapi_connection.execute(  # type: ignore[union-attr]
+                "PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
+                    if broken is not None:
+                        raise RuntimeError(f"migration left a dangling reference: {broken}")
+        finally:
+            if sqlite:
+                connection.connection.dbapi_connection.execute(  # type: ignore[union-attr]
+                    "PRAGMA foreign_keys=ON")
 
 
 def is_write_conflict(error: DBAPIError) -> bool:

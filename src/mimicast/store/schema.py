@@ -43,6 +43,11 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UtcDateTime}
 
 
+# Tables whose ids reach clients (as opaque ids): SQLite must never hand a deleted row's id to
+# a new row, or a stale id would name another object. (PostgreSQL sequences never reuse.)
+NEVER_REUSED_IDS = {"sqlite_autoincrement": True}
+
+
 def account_key() -> Mapped[int]:
     """The owning tenant: every row below belongs to one account, and goes with it."""
     return mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
@@ -64,7 +69,8 @@ class Account(Base):
 
 class Domain(Base):
     __tablename__ = "domains"
-    __table_args__ = (UniqueConstraint("account_id", "name"),)
+    __table_args__ = (UniqueConstraint("account_id", "name"),
+                      NEVER_REUSED_IDS)
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = account_key()
     name: Mapped[str] = mapped_column(String(253), index=True)
@@ -82,7 +88,8 @@ class User(Base):
     __tablename__ = "users"
     # Key-based paging walks these: all of an account's users, or one domain's, by address.
     __table_args__ = (Index("ix_users_account_email", "account_id", "email"),
-                      Index("ix_users_account_domain_email", "account_id", "domain", "email"))
+                      Index("ix_users_account_domain_email", "account_id", "domain", "email"),
+                      NEVER_REUSED_IDS)
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = account_key()
     # Login finds the account from the address alone, so addresses are unique across accounts.
@@ -110,6 +117,7 @@ class UserAlias(Base):
     """Another address of a user; unique across accounts, like the primary address."""
 
     __tablename__ = "user_aliases"
+    __table_args__ = (NEVER_REUSED_IDS,)
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = account_key()
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -160,7 +168,8 @@ class ProfileGroup(Base):
     or domains."""
 
     __tablename__ = "profile_groups"
-    __table_args__ = (UniqueConstraint("account_id", "parent_id", "name"),)
+    __table_args__ = (UniqueConstraint("account_id", "parent_id", "name"),
+                      NEVER_REUSED_IDS)
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = account_key()
     parent_id: Mapped[int | None] = mapped_column(
@@ -188,7 +197,8 @@ class DirectoryConnection(Base):
     CSV) an administrator points at, read at each sync."""
 
     __tablename__ = "directory_connections"
-    __table_args__ = (UniqueConstraint("account_id", "name"),)
+    __table_args__ = (UniqueConstraint("account_id", "name"),
+                      NEVER_REUSED_IDS)
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = account_key()
     name: Mapped[str] = mapped_column(String(200))
@@ -262,7 +272,8 @@ class ManagedSender(Base):
     """A permitted or blocked sender (`managedsender/permit-or-block-sender`)."""
 
     __tablename__ = "managed_senders"
-    __table_args__ = (UniqueConstraint("account_id", "sender", "recipient"),)
+    __table_args__ = (UniqueConstraint("account_id", "sender", "recipient"),
+                      NEVER_REUSED_IDS)
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = account_key()
     sender: Mapped[str] = mapped_column(String(320))
@@ -277,7 +288,8 @@ class Policy(Base):
     family's fields are the JSON `body`, as the API shows them."""
 
     __tablename__ = "policies"
-    __table_args__ = (Index("ix_policies_account_family", "account_id", "family", "id"),)
+    __table_args__ = (Index("ix_policies_account_family", "account_id", "family", "id"),
+                      NEVER_REUSED_IDS)
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = account_key()
     family: Mapped[str] = mapped_column(String(64))
@@ -293,7 +305,8 @@ class ManagedUrl(Base):
 
     __tablename__ = "managed_urls"
     __table_args__ = (UniqueConstraint("account_id", "match_type", "url"),
-                      Index("ix_managed_urls_account_url", "account_id", "url", "id"))
+                      Index("ix_managed_urls_account_url", "account_id", "url", "id"),
+                      NEVER_REUSED_IDS)
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = account_key()
     # The normalised URL (explicit) or domain (domain match) the uniqueness rule compares.
@@ -317,6 +330,7 @@ class RewrittenUrl(Base):
     the rewritten link, which `ttp/url/decode-url` turns back into `url`."""
 
     __tablename__ = "rewritten_urls"
+    __table_args__ = (NEVER_REUSED_IDS,)
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = account_key()
     code: Mapped[str] = mapped_column(String(64), unique=True)
@@ -326,7 +340,8 @@ class RewrittenUrl(Base):
 
 class AuditEvent(Base):
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_account_time", "account_id", "created_at", "id"),)
+    __table_args__ = (Index("ix_audit_account_time", "account_id", "created_at", "id"),
+                      NEVER_REUSED_IDS)
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     actor: Mapped[str] = mapped_column(String(320))

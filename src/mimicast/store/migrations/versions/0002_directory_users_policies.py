@@ -28,7 +28,8 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('account_id', 'name')
+    sa.UniqueConstraint('account_id', 'name'),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('directory_connections', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_directory_connections_account_id'), ['account_id'], unique=False)
@@ -42,7 +43,8 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('account_id', 'sender', 'recipient')
+    sa.UniqueConstraint('account_id', 'sender', 'recipient'),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('managed_senders', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_managed_senders_account_id'), ['account_id'], unique=False)
@@ -65,7 +67,8 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('account_id', 'match_type', 'url')
+    sa.UniqueConstraint('account_id', 'match_type', 'url'),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('managed_urls', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_managed_urls_account_id'), ['account_id'], unique=False)
@@ -81,7 +84,8 @@ def upgrade() -> None:
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['parent_id'], ['policies.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('policies', schema=None) as batch_op:
         batch_op.create_index('ix_policies_account_family', ['account_id', 'family', 'id'], unique=False)
@@ -95,7 +99,8 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('code')
+    sa.UniqueConstraint('code'),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('rewritten_urls', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_rewritten_urls_account_id'), ['account_id'], unique=False)
@@ -109,7 +114,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('address')
+    sa.UniqueConstraint('address'),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('user_aliases', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_user_aliases_account_id'), ['account_id'], unique=False)
@@ -155,6 +161,9 @@ def upgrade() -> None:
         batch_op.create_index('ix_users_account_email', ['account_id', 'email'], unique=False)
         batch_op.create_foreign_key('fk_users_connection', 'directory_connections', ['connection_id'], ['id'], ondelete='SET NULL')
 
+    for table in ("domains", "users", "profile_groups", "audit_events"):
+        _ids_never_reused(table)
+
     # Existing users: the domain part of their address.
     users = sa.table('users', sa.column('id', sa.Integer), sa.column('email', sa.String),
                      sa.column('domain', sa.String))
@@ -162,6 +171,15 @@ def upgrade() -> None:
     for user_id, email in connection.execute(sa.select(users.c.id, users.c.email)).all():
         connection.execute(users.update().where(users.c.id == user_id)
                            .values(domain=email.rpartition('@')[2]))
+
+
+def _ids_never_reused(table: str) -> None:
+    """SQLite: AUTOINCREMENT on a table made by 0001, so a deleted row's id (an opaque id a
+    client may still hold) is never given to a new row. PostgreSQL sequences never reuse."""
+    if op.get_bind().dialect.name == "sqlite":
+        with op.batch_alter_table(table, recreate="always",
+                                  table_kwargs={"sqlite_autoincrement": True}):
+            pass
 
 
 def downgrade() -> None:

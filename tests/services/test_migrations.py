@@ -1,0 +1,49 @@
+"""Upgrading a store that already holds data: nothing is lost, on either backend.
+
+SQLite rebuilds a table to alter it; with foreign keys on, dropping the old copy would cascade
+into its children (role memberships, bindings), which is why `migrate` turns them off.
+"""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import text
+
+from mimicast.store.engine import MIGRATIONS, Store
+
+ROWS = [
+    "INSERT INTO accounts (id, code, name, region, admin_email, rate_limit, rate_window_ms, "
+    "max_bindings, created_at) VALUES (1, 'C1', 'One', 'us', '', 800, 60000, 10, "
+    "'2026-01-01 00:00:00+00')",
+    "INSERT INTO users (id, account_id, email, name, locked, disabled, created_at) "
+    "VALUES (1, 1, 'ann@one.example.com', 'Ann', false, false, '2026-01-01 00:00:00+00')",
+    "INSERT INTO roles (id, account_id, name, description, permissions, builtin) "
+    "VALUES (1, 1, 'Readers', '', '[]', false)",
+    "INSERT INTO role_members (role_id, user_id) VALUES (1, 1)",
+    "INSERT INTO profile_groups (id, account_id, parent_id, name, created_at) "
+    "VALUES (1, 1, NULL, 'Sales', '2026-01-01 00:00:00+00')",
+    "INSERT INTO group_members (group_id, address) VALUES (1, 'ann@one.example.com')",
+]
+
+
+def test_upgrading_from_the_first_schema_keeps_every_row(store_url: str) -> None:
+    store = Store(store_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        for row in ROWS:
+            connection.execute(text(row))
+    store.migrate()
+    with store.engine.connect() as connection:
+        count = connection.execute(text("SELECT count(*) FROM role_members")).scalar()
+        members = connection.execute(text("SELECT address, kind FROM group_members")).all()
+        users = connection.execute(text("SELECT email, domain, source FROM users")).all()
+        groups = connection.execute(text("SELECT name, source FROM profile_groups")).all()
+    store.dispose()
+    assert count == 1
+    assert members == [("ann@one.example.com", "email")]
+    assert users == [("ann@one.example.com", "one.example.com", "cloud")]
+    assert groups == [("Sales", "cloud")]
