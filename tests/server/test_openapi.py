@@ -423,7 +423,7 @@ def test_docs_page_lists_every_endpoint(harness: Harness) -> None:
     assert "<code>region.api</code>" in page
     assert "err_xdk_invalid_signature" in page
     assert "built-in method" not in page and "Undefined" not in page
-    # Markdown code spans in summaries become <code>, and nothing else is let through raw.
+    # Markdown code spans in summaries and field descriptions become <code>; nothing raw.
     assert "`" not in page.split("<main>", 1)[1].split('id="errors"', 1)[0]
 
 
