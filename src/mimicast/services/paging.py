@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, func, select, tuple_
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.orm import QueryableAttribute
 
 from mimicast.wire import pagetokens
 from mimicast.wire.pagetokens import AFTER, BEFORE
@@ -55,10 +55,11 @@ class Page:
     pagination: dict[str, Any]
 
 
-def keyset(ctx: Context, query: Select[Any], order: Sequence[ColumnElement[Any]],
+def keyset(ctx: Context, query: Select[Any], order: Sequence[QueryableAttribute[Any]],
            key_of: Callable[[Any], Sequence[Any]], scope: str, *, descending: bool = False,
            count: bool = True) -> Page:
-    """One page of `query` in `order` (a unique, indexed column tuple), as `ctx.page` asks.
+    """One page of `query` in `order` (mapped columns, unique together, indexed), as
+    `ctx.page` asks.
 
     `key_of(row)` gives a row's values of the `order` columns (ints and strings); `scope`
     names the list and its filters (the same filters must give the same scope); `descending`
