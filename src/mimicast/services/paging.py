@@ -56,28 +56,35 @@ class Page:
 
 
 def keyset(ctx: Context, query: Select[Any], order: Sequence[QueryableAttribute[Any]],
-           key_of: Callable[[Any], Sequence[Any]], scope: str, *, descending: bool = False,
+           key_of: Callable[[Any], Sequence[Any]], scope: str, *,
+           pinned: Sequence[QueryableAttribute[Any]] = (), descending: bool = False,
            count: bool = True) -> Page:
     """One page of `query` in `order` (mapped columns, unique together, indexed), as
     `ctx.page` asks.
 
     `key_of(row)` gives a row's values of the `order` columns (ints and strings); `scope`
-    names the list and its filters (the same filters must give the same scope); `descending`
-    walks newest first. The pagination answers `pageSize` (rows returned), `totalCount` (when
-    `count`), and `next` / `previous` only when there are rows that way.
+    names the list and its filters (the same filters must give the same scope). `pinned`:
+    columns the query fixes by equality that lead the index to walk (`account_id`, …); they
+    lead the ORDER BY too, so every planner picks that index rather than one on `order` alone.
+    `descending` walks newest first. The pagination answers `pageSize` (rows returned),
+    `totalCount` (when `count`: counted once, when a walk starts, and carried in its tokens, so
+    a deep page costs what the first does), and `next` / `previous` only when there are rows
+    that way.
     """
     session, page, secret = ctx.session, ctx.page, ctx.deps.vault.mac_key
     limit = page.limit
-    direction, key = (pagetokens.decode(secret, scope, page.token) if page.token
-                      else (AFTER, None))
+    direction, key, total = (pagetokens.decode(secret, scope, page.token) if page.token
+                             else (AFTER, None, None))
     if key is not None and (not isinstance(key, list) or len(key) != len(order)):
         raise pagetokens.invalid()
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())
-                           ) if count else None
+    if count and total is None:
+        total = session.scalar(select(func.count()).select_from(
+            query.order_by(None).subquery()))
     position = tuple_(*order) if len(order) > 1 else order[0]
     bound = (tuple(key) if len(order) > 1 else key[0]) if key is not None else None
-    forwards = [c.desc() if descending else c.asc() for c in order]
-    backwards = [c.asc() if descending else c.desc() for c in order]
+    walk = [*pinned, *order]
+    forwards = [c.desc() if descending else c.asc() for c in walk]
+    backwards = [c.asc() if descending else c.desc() for c in walk]
     if direction == AFTER:
         if bound is not None:
             query = query.where(position < bound if descending else position > bound)
@@ -93,10 +100,12 @@ def keyset(ctx: Context, query: Select[Any], order: Sequence[QueryableAttribute[
         rows = rows[:limit][::-1]
         more = True  # this walk came back from a later page
     pagination: dict[str, Any] = {"pageSize": len(rows)}
-    if total is not None:
-        pagination["totalCount"] = total
+    carried = total if count else None
+    if carried is not None:
+        pagination["totalCount"] = carried
     if rows and more:
-        pagination["next"] = pagetokens.encode(secret, scope, AFTER, key_of(rows[-1]))
+        pagination["next"] = pagetokens.encode(secret, scope, AFTER, key_of(rows[-1]), carried)
     if rows and more_before:
-        pagination["previous"] = pagetokens.encode(secret, scope, BEFORE, key_of(rows[0]))
+        pagination["previous"] = pagetokens.encode(secret, scope, BEFORE, key_of(rows[0]),
+                                                   carried)
     return Page(rows, pagination)

@@ -1,8 +1,9 @@
 """Page tokens: opaque to clients, tamper-proof, and bound to the list they were issued for.
 
-A token is base64url of `[scope, direction, key]` (JSON) followed by a truncated HMAC-SHA256.
-`scope` names the endpoint and its filters, so a token replayed against another list is
-refused; `key` is the sort key of the row the next page continues from (keyset paging).
+A token is base64url of `[scope, direction, key, total]` (JSON) followed by a truncated
+HMAC-SHA256. `scope` names the endpoint and its filters, so a token replayed against another
+list is refused; `key` is the sort key of the row the next page continues from (keyset
+paging); `total` is the list's size as counted when the walk began (None: not counted).
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ def _mac(secret: bytes, payload: bytes) -> bytes:
     return hmac.new(secret, payload, hashlib.sha256).digest()[:_MAC_BYTES]
 
 
-def encode(secret: bytes, scope: str, direction: str, key: Sequence[Any]) -> str:
-    payload = orjson.dumps([scope, direction, list(key)])
+def encode(secret: bytes, scope: str, direction: str, key: Sequence[Any],
+           total: int | None = None) -> str:
+    payload = orjson.dumps([scope, direction, list(key), total])
     return base64.urlsafe_b64encode(payload + _mac(secret, payload)).rstrip(b"=").decode()
 
 
@@ -38,9 +40,9 @@ def invalid() -> ApiError:
                            "(with the same filters)")
 
 
-def decode(secret: bytes, scope: str, token: str) -> tuple[str, list[Any]]:
-    """(direction, key) of a token this server issued for `scope`; a validation error for
-    anything else (another list's token, a forged or truncated one)."""
+def decode(secret: bytes, scope: str, token: str) -> tuple[str, list[Any], int | None]:
+    """(direction, key, total) of a token this server issued for `scope`; a validation error
+    for anything else (another list's token, a forged or truncated one)."""
     if len(token) > _MAX_TOKEN_LENGTH:
         raise invalid()
     try:
@@ -50,7 +52,7 @@ def decode(secret: bytes, scope: str, token: str) -> tuple[str, list[Any]]:
     payload, mac = raw[:-_MAC_BYTES], raw[-_MAC_BYTES:]
     if len(raw) <= _MAC_BYTES or not hmac.compare_digest(mac, _mac(secret, payload)):
         raise invalid()
-    token_scope, direction, key = orjson.loads(payload)
+    token_scope, direction, key, total = orjson.loads(payload)
     if token_scope != scope or direction not in (AFTER, BEFORE):
         raise invalid()
-    return direction, key
+    return direction, key, total
