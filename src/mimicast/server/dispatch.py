@@ -89,7 +89,8 @@ def _run_once(deps: Deps, caller: Caller, endpoint: Endpoint, items: list[Any],
             except ApiError as error:
                 if not isolate:
                     session.rollback()
-                outcome.fail.append(fail_entry([error], key=raw))
+                key = {**raw, **error.echo} if error.echo and isinstance(raw, dict) else raw
+                outcome.fail.append(fail_entry([error], key=key))
                 continue
             if isinstance(result, Paged):
                 outcome.data.extend(result.data)

@@ -86,16 +86,63 @@ ERRORS: dict[str, ErrorSpec] = {
     "err_folder_not_found": ErrorSpec(200, "Group not found: {id}"),
     "err_folder_group_member_already_exists": ErrorSpec(200, "Group member already exists"),
     "err_folder_email_address_not_found": ErrorSpec(200, "Error email address not found"),
+    "err_folder_already_exists": ErrorSpec(
+        200, "A group named {name} already exists in that folder"
+    ),
+    "err_folder_managed_by_sync": ErrorSpec(
+        200, "The group is kept in step with the directory connection {connection}: change "
+        "it in the directory, then sync"
+    ),
+    "err_directory_connection_not_found": ErrorSpec(
+        200, "Directory connection not found: {connection}"
+    ),
+    "err_directory_sync_no_connection": ErrorSpec(
+        200, "The account has no enabled directory connection to sync"
+    ),
+    "err_directory_sync_failed": ErrorSpec(
+        200, "Directory sync failed, nothing was imported: {reason}"
+    ),
     # Users (helpers: add this family's codes here).
     "err_user_not_found": ErrorSpec(200, "User not found: {email}"),
+    "err_user_domain_not_internal": ErrorSpec(
+        200, "{email} is not in an internal domain of the account"
+    ),
+    "err_user_address_in_use": ErrorSpec(
+        200, "The address is already in use by a user or an alias: {email}"
+    ),
+    "err_user_alias_not_found": ErrorSpec(200, "Alias not found: {email}"),
+    "err_user_delegate_exists": ErrorSpec(200, "{delegate} is already a delegate of {email}"),
+    "err_user_delegate_not_found": ErrorSpec(200, "{delegate} is not a delegate of {email}"),
     # Managed senders and policies (helpers: add this family's codes here).
+    "err_managed_sender_not_found": ErrorSpec(200, "Managed sender not found: {id}"),
+    "err_managed_sender_recipient_not_internal": ErrorSpec(
+        200, "The recipient is not an address in one of the account's internal domains: {to}"
+    ),
     "err_policy_not_found": ErrorSpec(404, "Policy not found: {id}"),
+    "err_address_alteration_set_not_found": ErrorSpec(
+        200, "Address alteration set not found: {id}"
+    ),
+    "err_address_alteration_set_in_use": ErrorSpec(
+        200, "The address alteration set is used by {count} policy(ies); delete or move them first"
+    ),
+    "err_address_alteration_definition_not_found": ErrorSpec(
+        200, "Address alteration definition not found: {id}"
+    ),
+    "err_address_alteration_definition_exists": ErrorSpec(
+        200, "The set already alters {address}"
+    ),
     # URL Protect (helpers: add this family's codes here).
     "err_managed_url_exists_code": ErrorSpec(
         200, "The managed URL already exists; to update it, delete and recreate"
     ),
     "err_managed_url_not_found": ErrorSpec(200, "Managed URL not found"),
+    "err_ttp_url_decode_failed": ErrorSpec(
+        200, "The URL is not a rewritten URL Protect link of this account"
+    ),
     # Audit (helpers: add this family's codes here).
+    "err_audit_history_limit": ErrorSpec(
+        200, "Historical lookup is restricted to the last {days} days"
+    ),
 }
 
 
@@ -108,9 +155,11 @@ class ApiError(Exception):
     """A failure the API reports to the caller; `code` is a key of `ERRORS`."""
 
     def __init__(self, code: str, *, field: str | None = None, message: str | None = None,
-                 **params: Any) -> None:
+                 echo: dict[str, Any] | None = None, **params: Any) -> None:
         spec = ERRORS[code]
         self.code = code
+        # Keys the real service adds to the echoed request item of this failure's fail entry.
+        self.echo = echo
         self.status = spec.status
         self.retryable = spec.retryable
         self.field = field
