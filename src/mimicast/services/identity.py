@@ -157,7 +157,8 @@ def internal_domain_of(ctx: Context, email: str) -> Domain:
 # Users --------------------------------------------------------------------------------------
 
 def create_user(ctx: Context, email: str, *, password: str | None = None, name: str = "",
-                domain_password: str | None = None) -> User:
+                domain_password: str | None = None, category: str = audit.DIRECTORY) -> User:
+    """`category`: the audit category of the event, as the caller's family files it."""
     address = normalise_email(email)
     internal_domain_of(ctx, address)
     if ctx.session.scalar(select(User.id).where(User.email == address)) is not None:
@@ -169,7 +170,7 @@ def create_user(ctx: Context, email: str, *, password: str | None = None, name: 
                 created_at=ctx.now())
     ctx.session.add(user)
     ctx.session.flush()
-    audit.record(ctx, audit.DIRECTORY, "User created", address)
+    audit.record(ctx, category, "User created", address)
     return user
 
 
