@@ -536,5 +536,5 @@ def test_unusable_db_url(cli: Cli) -> None:
 def test_admin_help_lists_every_group(cli: Cli) -> None:
     result = cli("admin", "--help")
     for group in ("account", "domain", "dns", "user", "role", "group", "auth-profile",
-                  "app-setting", "app", "binding"):
+                  "app-setting", "app", "binding", "connection", "url-protect"):
         assert f" {group} " in result.stdout, group

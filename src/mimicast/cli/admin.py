@@ -7,7 +7,13 @@ stderr and exit code 1; usage errors exit 2 (typer).
 
 import typer
 
-from mimicast.cli import admin_access, admin_apps, admin_directory
+from mimicast.cli import (
+    admin_access,
+    admin_apps,
+    admin_connections,
+    admin_directory,
+    admin_urlprotect,
+)
 
 app = typer.Typer(
     help="Administer accounts, domains, users, roles, groups, profiles, applications.",
@@ -23,3 +29,5 @@ app.add_typer(admin_access.auth_profiles, name="auth-profile")
 app.add_typer(admin_access.app_settings, name="app-setting")
 app.add_typer(admin_apps.apps, name="app")
 app.add_typer(admin_apps.bindings, name="binding")
+app.add_typer(admin_connections.connections, name="connection")
+app.add_typer(admin_urlprotect.app, name="url-protect")
