@@ -12,7 +12,7 @@ import requests
 from mimecast_api import MimecastAPI, MimecastAPIFail  # type: ignore[import-untyped]
 from mimecast_api.post_rest import simple_exchange  # type: ignore[import-untyped]
 
-from mimicast.services import identity
+from mimicast.services import identity, url_rewrite
 from mimicast.testing import Harness
 from mimicast.testing.harness import Tenant
 
@@ -66,7 +66,7 @@ def test_a_bad_app_id_raises_mimecast_api_fail(harness: Harness, tenant: Tenant)
 
 def test_an_unknown_endpoint_raises(harness: Harness, tenant: Tenant) -> None:
     with pytest.raises(MimecastAPIFail) as failed:
-        exchange(harness, tenant, "/api/ttp/url/decode-url", {"data": [{"url": "x"}]})
+        exchange(harness, tenant, "/api/nowhere/no-such-action", {"data": []})
     assert failed.value.args[0]["meta"]["status"] == 404
 
 
@@ -85,3 +85,44 @@ def test_mimecast_api_object_lists_internal_domains(harness: Harness, tenant: Te
         assert [d["domain"] for d in one] == [second]
         account = client._single_request("/api/account/get-account")
         assert account["accountCode"] == tenant.code
+
+
+# URL Protect through the client's own methods ------------------------------------------------
+
+def api_for(harness: Harness, tenant: Tenant) -> MimecastAPI:
+    keys = tenant.keys
+    return MimecastAPI(base_url=harness.url, access_key=keys.access_key,
+                       secret_key=keys.secret_key, app_id=keys.app_id, app_key=keys.app_key)
+
+
+def test_block_url_then_find_it_managed(harness: Harness) -> None:
+    tenant = harness.tenant()
+    api = api_for(harness, tenant)
+    made = api.block_url("https://phish.example.net/login?next=1#top", "explicit", "e2e")
+    assert made["action"] == "block" and made["domain"] == "phish.example.net"
+    assert made["path"] == "/login" and made["queryString"] == "next=1"
+    assert api.is_url_managed("https://phish.example.net/login?next=1") == {
+        "matchType": "explicit", "action": "block", "comment": "e2e"}
+    assert api.is_url_managed("https://phish.example.net/other") is False
+    api.block_url("https://bad.example.org/", "domain", "whole domain")
+    assert api.is_url_managed("https://bad.example.org/anything",
+                              only_match_domain_blocks=True)["matchType"] == "domain"
+    listed = api.get_all_managed_urls("phish.example.net")
+    assert [m["path"] for m in listed] == ["/login"]
+    # A second block of the same URL: the client raises with the whole envelope.
+    with pytest.raises(MimecastAPIFail) as failed:
+        api.block_url("https://phish.example.net/login?next=1", "explicit", "again")
+    [entry] = failed.value.args[0]["fail"]
+    assert entry["errors"][0]["code"] == "err_managed_url_exists_code"
+
+
+def test_decode_url_of_a_rewritten_link(harness: Harness) -> None:
+    tenant = harness.tenant()
+    with harness.session_ctx(tenant) as ctx:
+        link = url_rewrite.rewrite(ctx, "https://news.example.com/story?id=7")
+    api = api_for(harness, tenant)
+    assert api.decode_url(link) == "https://news.example.com/story?id=7"
+    with pytest.raises(MimecastAPIFail) as failed:
+        api.decode_url("https://protect-us.mimecast.com/s/not-a-code?domain=x.example")
+    [entry] = failed.value.args[0]["fail"]
+    assert entry["errors"][0]["code"] == "err_ttp_url_decode_failed"
