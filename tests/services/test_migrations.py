@@ -24,6 +24,7 @@ ROWS = [
     "INSERT INTO profile_groups (id, account_id, parent_id, name, created_at) "
     "VALUES (1, 1, NULL, 'Sales', '2026-01-01 00:00:00+00')",
     "INSERT INTO group_members (group_id, address) VALUES (1, 'ann@one.example.com')",
+    "INSERT INTO group_members (group_id, address) VALUES (1, 'partner.example.net')",
 ]
 
 
@@ -39,11 +40,12 @@ def test_upgrading_from_the_first_schema_keeps_every_row(store_url: str) -> None
     store.migrate()
     with store.engine.connect() as connection:
         count = connection.execute(text("SELECT count(*) FROM role_members")).scalar()
-        members = connection.execute(text("SELECT address, kind FROM group_members")).all()
+        members = connection.execute(text(
+            "SELECT address, kind FROM group_members ORDER BY address")).all()
         users = connection.execute(text("SELECT email, domain, source FROM users")).all()
         groups = connection.execute(text("SELECT name, source FROM profile_groups")).all()
     store.dispose()
     assert count == 1
-    assert members == [("ann@one.example.com", "email")]
+    assert members == [("ann@one.example.com", "email"), ("partner.example.net", "domain")]
     assert users == [("ann@one.example.com", "one.example.com", "cloud")]
     assert groups == [("Sales", "cloud")]

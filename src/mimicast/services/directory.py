@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from mimicast.services import audit, ids, paging, profiles
 from mimicast.services.context import Context
 from mimicast.services.identity import normalise_domain, normalise_email
-from mimicast.store.schema import DirectoryConnection, Domain, GroupMember, ProfileGroup, User
+from mimicast.store.schema import Domain, GroupMember, ProfileGroup, User
 from mimicast.wire.errors import ApiError
 
 ID_KIND = "group"
@@ -46,14 +46,6 @@ def get_group(ctx: Context, group_id: str, field: str | None = None) -> ProfileG
     group = ctx.session.get(ProfileGroup, number) if number is not None else None
     if group is None or group.account_id != ctx.caller.account_id:
         raise ApiError("err_folder_not_found", field=field, id=group_id)
-    return group
-
-
-def _editable(ctx: Context, group: ProfileGroup) -> ProfileGroup:
-    if group.connection_id is not None:
-        name = ctx.session.scalar(select(DirectoryConnection.name).where(
-            DirectoryConnection.id == group.connection_id))
-        raise ApiError("err_folder_managed_by_sync", connection=name)
     return group
 
 
@@ -190,7 +182,7 @@ def _member_address(email: str | None, domain: str | None) -> tuple[str, str]:
 
 def add_member(ctx: Context, group_id: str, email: str | None, domain: str | None,
                notes: str = "") -> dict[str, Any]:
-    group = _editable(ctx, get_group(ctx, group_id))
+    group = profiles.editable(ctx, get_group(ctx, group_id))
     address, kind = _member_address(email, domain)
     if ctx.session.get(GroupMember, (group.id, address)) is not None:
         raise ApiError("err_folder_group_member_already_exists")
@@ -202,7 +194,7 @@ def add_member(ctx: Context, group_id: str, email: str | None, domain: str | Non
 
 def remove_member(ctx: Context, group_id: str, email: str | None,
                   domain: str | None) -> dict[str, Any]:
-    group = _editable(ctx, get_group(ctx, group_id))
+    group = profiles.editable(ctx, get_group(ctx, group_id))
     address, kind = _member_address(email, domain)
     member = ctx.session.get(GroupMember, (group.id, address))
     if member is None:
@@ -218,7 +210,7 @@ def remove_member(ctx: Context, group_id: str, email: str | None,
 def create_group(ctx: Context, description: str, parent_id: str | None) -> dict[str, Any]:
     """A new folder at the root, or under `parent_id` ("" or absent: the root)."""
     name = _check_name(description)
-    parent = _editable(ctx, get_group(ctx, parent_id, "parentId")) if parent_id else None
+    parent = profiles.editable(ctx, get_group(ctx, parent_id, "parentId")) if parent_id else None
     if name_taken(ctx, parent.id if parent else None, name):
         raise ApiError("err_folder_already_exists", field="description", name=name)
     group = ProfileGroup(account_id=ctx.caller.account_id, name=name,
@@ -244,11 +236,12 @@ def update_group(ctx: Context, group_id: str, description: str | None,
                  parent_id: str | None) -> dict[str, Any]:
     """Rename (`description`) and/or move (`parentId`; "" moves to the root) a folder; what
     is not given stays. A folder cannot move into itself or below itself."""
-    group = _editable(ctx, get_group(ctx, group_id))
+    group = profiles.editable(ctx, get_group(ctx, group_id))
     name = _check_name(description) if description is not None else group.name
     parent = group.parent_id
     if parent_id is not None:
-        target = _editable(ctx, get_group(ctx, parent_id, "parentId")) if parent_id else None
+        target = (profiles.editable(ctx, get_group(ctx, parent_id, "parentId"))
+                  if parent_id else None)
         if target is not None and (target.id == group.id or group.id in _ancestors(ctx, target)):
             raise ApiError("err_validation_invalid_value", field="parentId",
                            reason="a group cannot move into itself or a folder below it")
@@ -266,7 +259,7 @@ def update_group(ctx: Context, group_id: str, description: str | None,
 def delete_group(ctx: Context, group_id: str) -> dict[str, Any]:
     """Delete a folder with every folder below it, their members, and the application
     settings that point at any of them (the store's cascades)."""
-    group = _editable(ctx, get_group(ctx, group_id))
+    group = profiles.editable(ctx, get_group(ctx, group_id))
     path = profiles.group_path(ctx.session, group)
     view = {"id": secure_id(group.id), "description": group.name, "deleted": True}
     ctx.session.delete(group)

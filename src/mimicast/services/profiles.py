@@ -10,8 +10,14 @@ from sqlalchemy.orm import Session
 
 from mimicast.services import audit
 from mimicast.services.context import Context
-from mimicast.services.identity import normalise_email
-from mimicast.store.schema import AppSetting, AuthProfile, GroupMember, ProfileGroup
+from mimicast.services.identity import normalise_domain, normalise_email
+from mimicast.store.schema import (
+    AppSetting,
+    AuthProfile,
+    DirectoryConnection,
+    GroupMember,
+    ProfileGroup,
+)
 from mimicast.wire.errors import ApiError
 
 TTL_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -64,6 +70,24 @@ def find_group(ctx: Context, path: str) -> ProfileGroup:
     return group
 
 
+def editable(ctx: Context, group: ProfileGroup) -> ProfileGroup:
+    """The group itself, unless a directory connection imported it: then it changes only by
+    syncing (the API and the CLI alike get `err_folder_managed_by_sync`)."""
+    if group.connection_id is not None:
+        name = ctx.session.scalar(select(DirectoryConnection.name).where(
+            DirectoryConnection.id == group.connection_id))
+        raise ApiError("err_folder_managed_by_sync", connection=name)
+    return group
+
+
+def member_of(address: str) -> tuple[str, str]:
+    """(normalised member, kind): an address (`user@example.com`) or a whole domain."""
+    value = address.strip().lower()
+    if "@" in value:
+        return normalise_email(value), "email"
+    return normalise_domain(value, "address"), "domain"
+
+
 def create_group(ctx: Context, path: str) -> ProfileGroup:
     """Create the folder at `path`, and any missing folders above it."""
     parts = _split_path(path)
@@ -74,6 +98,8 @@ def create_group(ctx: Context, path: str) -> ProfileGroup:
         try:
             parent = find_group(ctx, sub_path)
         except ApiError:
+            if parent is not None:
+                editable(ctx, parent)
             parent = ProfileGroup(account_id=ctx.caller.account_id, name=name,
                                   parent_id=parent.id if parent else None, created_at=ctx.now())
             ctx.session.add(parent)
@@ -111,18 +137,16 @@ def list_groups(ctx: Context) -> list[tuple[str, list[str]]]:
 
 def add_group_member(ctx: Context, path: str, address: str) -> None:
     """Add an address (`user@example.com`) or a whole domain (`example.com`) to a group."""
-    group = find_group(ctx, path)
-    member = address.strip().lower()
-    if "@" in member:
-        member = normalise_email(member)
+    group = editable(ctx, find_group(ctx, path))
+    member, kind = member_of(address)
     if ctx.session.get(GroupMember, (group.id, member)) is not None:
         raise ApiError("err_already_exists", what="Group member", name=member)
-    ctx.session.add(GroupMember(group_id=group.id, address=member))
+    ctx.session.add(GroupMember(group_id=group.id, address=member, kind=kind))
     audit.record(ctx, audit.DIRECTORY, "Profile group member added", f"{member} → {path}")
 
 
 def remove_group_member(ctx: Context, path: str, address: str) -> None:
-    group = find_group(ctx, path)
+    group = editable(ctx, find_group(ctx, path))
     member = ctx.session.get(GroupMember, (group.id, address.strip().lower()))
     if member is None:
         raise ApiError("err_object_not_found", what="Group member", name=address)

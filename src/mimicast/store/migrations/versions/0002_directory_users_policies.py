@@ -171,6 +171,11 @@ def upgrade() -> None:
     for user_id, email in connection.execute(sa.select(users.c.id, users.c.email)).all():
         connection.execute(users.update().where(users.c.id == user_id)
                            .values(domain=email.rpartition('@')[2]))
+    # Existing group members without an '@' are whole domains.
+    members = sa.table('group_members', sa.column('address', sa.String),
+                       sa.column('kind', sa.String))
+    connection.execute(members.update().where(members.c.address.not_like('%@%'))
+                       .values(kind='domain'))
 
 
 def _ids_never_reused(table: str) -> None:
