@@ -5,44 +5,19 @@ tenant isolation and the audit trail."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
+from api import Namespace, audit_events, only_error
 from sqlalchemy import select
 
 from mimicast.services import audit, directory, identity, permissions, profiles
-from mimicast.store.schema import AppSetting, AuditEvent
+from mimicast.store.schema import AppSetting
 from mimicast.testing import Harness
 from mimicast.testing.harness import Tenant
 
 ID_PREFIX = "eN"
-
-
-def post(harness: Harness, tenant: Tenant, action: str, data: list[Any],
-         pagination: dict[str, Any] | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"data": data}
-    if pagination is not None:
-        body["meta"] = {"pagination": pagination}
-    response = harness.call(tenant.keys, f"/api/directory/{action}", body)
-    assert response.status_code == 200, response.text
-    result: dict[str, Any] = response.json()
-    assert result["meta"]["status"] == 200
-    return result
-
-
-def ok(harness: Harness, tenant: Tenant, action: str, data: list[Any]) -> list[Any]:
-    body = post(harness, tenant, action, data)
-    assert body["fail"] == [], body
-    result: list[Any] = body["data"]
-    return result
-
-
-def only_error(body: dict[str, Any]) -> dict[str, Any]:
-    assert body["data"] == [], body
-    [entry] = body["fail"]
-    [error] = entry["errors"]
-    return dict(error)
+DIRECTORY = Namespace("/api/directory/")
+post, ok, forbidden = DIRECTORY.post, DIRECTORY.ok, DIRECTORY.forbidden
 
 
 def create(harness: Harness, tenant: Tenant, name: str, parent: str | None = None
@@ -72,22 +47,12 @@ def members(harness: Harness, tenant: Tenant, group: str) -> list[dict[str, Any]
 
 def events(harness: Harness, tenant: Tenant) -> list[tuple[str, str]]:
     """(event type, info) of the directory events the API wrote for the tenant."""
-    with harness.deps.store.session() as session:
-        return [(e.event_type, e.info) for e in session.scalars(
-            select(AuditEvent).where(AuditEvent.account_id == tenant.account_id,
-                                     AuditEvent.category == audit.DIRECTORY,
-                                     AuditEvent.actor == tenant.email)
-            .order_by(AuditEvent.id))]
+    found = audit_events(harness, tenant, category=audit.DIRECTORY, actor=tenant.email)
+    return [(e.event_type, e.info) for e in found]
 
 
 def name() -> str:
     return f"Group {secrets.token_hex(4)}"
-
-
-@pytest.fixture(scope="module")
-def tenant(harness: Harness) -> Iterator[Tenant]:
-    """One administrator for the tests that only add to the account."""
-    yield harness.tenant()
 
 
 # find-groups --------------------------------------------------------------------------------
@@ -142,7 +107,7 @@ def test_find_groups_pages(harness: Harness) -> None:
         pagination: dict[str, Any] = {"pageSize": 3}
         if token:
             pagination["pageToken"] = token
-        body = post(harness, tenant, "find-groups", [], pagination)
+        body = post(harness, tenant, "find-groups", [], {"pagination": pagination})
         page = [f["id"] for f in body["data"][0]["folders"]]
         pages.append((page, body["meta"]["pagination"]))
         seen += page
@@ -155,11 +120,11 @@ def test_find_groups_pages(harness: Harness) -> None:
     assert all(m["totalCount"] == 7 for _, m in pages)
     assert "previous" not in pages[0][1] and "next" not in pages[2][1]
     body = post(harness, tenant, "find-groups", [],
-                {"pageSize": 3, "pageToken": pages[1][1]["previous"]})
+                {"pagination": {"pageSize": 3, "pageToken": pages[1][1]["previous"]}})
     assert [f["id"] for f in body["data"][0]["folders"]] == pages[0][0]
     # A bad token, and one of another query, are refused with field pageToken.
     for item, token in (({}, "garbage"), ({"query": "Page"}, pages[0][1]["next"])):
-        body = post(harness, tenant, "find-groups", [item], {"pageToken": token})
+        body = post(harness, tenant, "find-groups", [item], {"pagination": {"pageToken": token}})
         error = only_error(body)
         assert (error["code"], error["field"]) == ("err_validation_invalid_value", "pageToken")
         assert body["fail"][0]["key"] == item
@@ -208,7 +173,8 @@ def test_get_group_members_pages(harness: Harness, tenant: Tenant) -> None:
     seen, token, sizes = [], None, []
     while True:
         pagination: dict[str, Any] = {"pageSize": 3, **({"pageToken": token} if token else {})}
-        body = post(harness, tenant, "get-group-members", [{"id": group}], pagination)
+        body = post(harness, tenant, "get-group-members", [{"id": group}],
+                    {"pagination": pagination})
         page = [m["emailAddress"] for m in body["data"][0]["groupMembers"]]
         seen += page
         sizes.append(body["meta"]["pagination"]["pageSize"])
@@ -218,12 +184,12 @@ def test_get_group_members_pages(harness: Harness, tenant: Tenant) -> None:
             break
     assert seen == addresses and sizes == [3, 3, 2]
     body = post(harness, tenant, "get-group-members", [{"id": group}],
-                {"pageSize": 3, "pageToken": last["previous"]})
+                {"pagination": {"pageSize": 3, "pageToken": last["previous"]}})
     assert [m["emailAddress"] for m in body["data"][0]["groupMembers"]] == addresses[3:6]
     # A token of another group's list is refused.
     other = create(harness, tenant, name())["id"]
     error = only_error(post(harness, tenant, "get-group-members", [{"id": other}],
-                            {"pageToken": last["previous"]}))
+                            {"pagination": {"pageToken": last["previous"]}}))
     assert (error["code"], error["field"]) == ("err_validation_invalid_value", "pageToken")
 
 
@@ -453,11 +419,7 @@ def test_permissions(harness: Harness) -> None:
     calls = [("create-group", {"description": "New"}),
              *((action, {"id": group_id, **item}) for action, item in EDITS.items())]
     for action, item in calls:
-        response = harness.call(reader.keys, f"/api/directory/{action}", {"data": [item]})
-        assert response.status_code == 403, action
-        [error] = response.json()["fail"][0]["errors"]
-        assert error["code"] == "err_xdk_forbidden"
-        assert permissions.GROUPS_EDIT in error["message"]
+        assert permissions.GROUPS_EDIT in forbidden(harness, reader, action, [item])
     # A role without Groups | Read sees no groups.
     nobody = harness.tenant(role=None)
     with harness.session_ctx(nobody) as ctx:

@@ -5,13 +5,13 @@ the file changes, a malformed file, permissions and tenant isolation."""
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from api import DATE, Namespace, audit_events, only_error
 from sqlalchemy import select
 
 from mimicast.services import audit, dirsync, identity, permissions
@@ -24,9 +24,10 @@ from mimicast.testing import Harness
 from mimicast.testing.harness import Tenant
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "dirsync"
-DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+0000$")
 ZERO = dict.fromkeys(dirsync.COUNTS, 0)
 STARTED = [{"syncStatus": "started", "type": "full"}]
+DIRECTORY = Namespace("/api/directory/")
+post, ok = DIRECTORY.post, DIRECTORY.ok
 
 
 def export(folder: Path, name: str, tenant: Tenant, target: str | None = None) -> Path:
@@ -45,27 +46,13 @@ def connect(harness: Harness, tenant: Tenant, name: str, kind: str, path: Path,
         return dirsync.secure_id(row.id)
 
 
-def call(harness: Harness, tenant: Tenant, action: str, data: list[Any],
-         pagination: dict[str, Any] | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"data": data}
-    if pagination:
-        body["meta"] = {"pagination": pagination}
-    response = harness.call(tenant.keys, f"/api/directory/{action}", body)
-    assert response.status_code == 200, response.text
-    result: dict[str, Any] = response.json()
-    return result
-
-
 def sync(harness: Harness, tenant: Tenant, data: list[Any] | None = None) -> None:
-    body = call(harness, tenant, "execute-sync", data or [])
+    body = post(harness, tenant, "execute-sync", data or [])
     assert body == {"meta": {"status": 200}, "data": STARTED, "fail": []}, body
 
 
 def connections(harness: Harness, tenant: Tenant) -> list[dict[str, Any]]:
-    body = call(harness, tenant, "get-connection", [])
-    assert body["fail"] == []
-    result: list[dict[str, Any]] = body["data"]
-    return result
+    return ok(harness, tenant, "get-connection", [])
 
 
 def synced_users(harness: Harness, tenant: Tenant) -> dict[str, str]:
@@ -77,13 +64,13 @@ def synced_users(harness: Harness, tenant: Tenant) -> dict[str, str]:
 
 def ldap_groups(harness: Harness, tenant: Tenant) -> dict[str, dict[str, Any]]:
     """description → folder, of find-groups with source ldap."""
-    body = call(harness, tenant, "find-groups", [{"source": "ldap"}])
+    body = post(harness, tenant, "find-groups", [{"source": "ldap"}])
     assert body["fail"] == []
     return {f["description"]: f for f in body["data"][0]["folders"]}
 
 
 def group_members(harness: Harness, tenant: Tenant, group_id: str) -> list[dict[str, Any]]:
-    body = call(harness, tenant, "get-group-members", [{"id": group_id}])
+    body = post(harness, tenant, "get-group-members", [{"id": group_id}])
     assert body["fail"] == []
     result: list[dict[str, Any]] = body["data"][0]["groupMembers"]
     return result
@@ -93,20 +80,10 @@ def addresses(harness: Harness, tenant: Tenant, group_id: str) -> list[str]:
     return [m["emailAddress"].split("@")[0] for m in group_members(harness, tenant, group_id)]
 
 
-def only_error(body: dict[str, Any]) -> dict[str, Any]:
-    assert body["data"] == [], body
-    [entry] = body["fail"]
-    [error] = entry["errors"]
-    return dict(error)
-
-
 def sync_events(harness: Harness, tenant: Tenant) -> list[tuple[str, str]]:
-    with harness.deps.store.session() as session:
-        return [(e.event_type, e.info) for e in session.scalars(
-            select(AuditEvent).where(AuditEvent.account_id == tenant.account_id,
-                                     AuditEvent.category == audit.DIRECTORY,
-                                     AuditEvent.event_type.like("Directory sync%"))
-            .order_by(AuditEvent.id))]
+    found = audit_events(harness, tenant, AuditEvent.event_type.like("Directory sync%"),
+                         category=audit.DIRECTORY)
+    return [(e.event_type, e.info) for e in found]
 
 
 # An LDIF import, then the same file again, then a changed file ------------------------------
@@ -142,7 +119,7 @@ def test_ldif_sync_then_idempotent_resync_then_removals(harness: Harness,
         {"emailAddress": f"bob@{d}", "domain": "", "internal": True, "type": "ldap",
          "name": "Bob Jones", "notes": ""}]
     # Synced groups are not among the cloud ones.
-    cloud = call(harness, tenant, "find-groups", [])["data"][0]["folders"]
+    cloud = post(harness, tenant, "find-groups", [])["data"][0]["folders"]
     assert "Staff" not in {f["description"] for f in cloud}
 
     # The same file again: nothing changes.
@@ -193,7 +170,7 @@ def test_synced_groups_change_only_by_syncing(harness: Harness, tmp_path: Path) 
     sync(harness, tenant)
     groups = ldap_groups(harness, tenant)
     staff, root = groups["Staff"]["id"], groups["Corp"]["id"]
-    mine = call(harness, tenant, "create-group", [{"description": "Mine"}])["data"][0]["id"]
+    mine = post(harness, tenant, "create-group", [{"description": "Mine"}])["data"][0]["id"]
     for action, item in (("add-group-member", {"id": staff, "emailAddress": "x@example.org"}),
                          ("remove-group-member", {"id": staff,
                                                   "emailAddress": f"bob@{tenant.domain}"}),
@@ -201,7 +178,7 @@ def test_synced_groups_change_only_by_syncing(harness: Harness, tmp_path: Path) 
                          ("delete-group", {"id": root}),
                          ("create-group", {"description": "Inside", "parentId": staff}),
                          ("update-group", {"id": mine, "parentId": root})):
-        body = call(harness, tenant, action, [item])
+        body = post(harness, tenant, action, [item])
         error = only_error(body)
         assert error["code"] == "err_folder_managed_by_sync", action
         assert error["message"] == ("The group is kept in step with the directory connection "
@@ -218,7 +195,7 @@ def test_a_malformed_file_is_a_fail_entry_and_imports_nothing(harness: Harness,
     path = export(tmp_path, "malformed.csv", tenant)
     connection_id = connect(harness, tenant, "HR", "csv", path)
     for data in ([], [{}], [{"connectionId": connection_id}]):
-        body = call(harness, tenant, "execute-sync", data)
+        body = post(harness, tenant, "execute-sync", data)
         assert only_error(body) == {
             "code": "err_directory_sync_failed", "retryable": False,
             "message": "Directory sync failed, nothing was imported: HR: line 3: unexpected "
@@ -236,30 +213,30 @@ def test_a_malformed_file_is_a_fail_entry_and_imports_nothing(harness: Harness,
     sync(harness, tenant)
     assert connections(harness, tenant)[0]["status"] == "ok"
     path.unlink()
-    error = only_error(call(harness, tenant, "execute-sync", []))
+    error = only_error(post(harness, tenant, "execute-sync", []))
     assert "HR: cannot read" in error["message"]
     assert len(synced_users(harness, tenant)) == 3  # the last good import stays
 
 
 def test_execute_sync_bad_input(harness: Harness, tmp_path: Path) -> None:
     tenant = harness.tenant()
-    error = only_error(call(harness, tenant, "execute-sync", []))
+    error = only_error(post(harness, tenant, "execute-sync", []))
     assert error == {"code": "err_directory_sync_no_connection", "retryable": False,
                      "message": "The account has no enabled directory connection to sync"}
     connect(harness, tenant, "Paused", "csv", export(tmp_path, "users.csv", tenant),
             enabled=False)
-    assert only_error(call(harness, tenant, "execute-sync", []))["code"] == (
+    assert only_error(post(harness, tenant, "execute-sync", []))["code"] == (
         "err_directory_sync_no_connection")
     for item, code, field in (({"connectionId": "eNoUnknown"},
                                "err_directory_connection_not_found", "connectionId"),
                               ({"connectionId": ""}, "err_validation_blank", "connectionId"),
                               ({"connectionId": 42}, "err_validation_invalid_value",
                                "connectionId")):
-        body = call(harness, tenant, "execute-sync", [item])
+        body = post(harness, tenant, "execute-sync", [item])
         error = only_error(body)
         assert (error["code"], error["field"]) == (code, field), item
         assert body["fail"][0]["key"] == item
-    [entry] = call(harness, tenant, "execute-sync", [{}, {}])["fail"]
+    [entry] = post(harness, tenant, "execute-sync", [{}, {}])["fail"]
     assert entry["errors"][0]["code"] == "err_validation_item_count"
     assert synced_users(harness, tenant) == {}
 
@@ -292,15 +269,15 @@ def test_tenant_isolation(harness: Harness, tmp_path: Path) -> None:
     a, b = harness.tenant(), harness.tenant()
     theirs = connect(harness, a, "Corp", "ldif", export(tmp_path, "directory.ldif", a))
     assert connections(harness, b) == []
-    error = only_error(call(harness, b, "execute-sync", [{"connectionId": theirs}]))
+    error = only_error(post(harness, b, "execute-sync", [{"connectionId": theirs}]))
     assert error["code"] == "err_directory_connection_not_found"
-    assert only_error(call(harness, b, "execute-sync", []))["code"] == (
+    assert only_error(post(harness, b, "execute-sync", []))["code"] == (
         "err_directory_sync_no_connection")
     assert connections(harness, a)[0]["status"] == ""
     sync(harness, a)
     assert ldap_groups(harness, b) == {}
     staff = ldap_groups(harness, a)["Staff"]["id"]
-    assert only_error(call(harness, b, "get-group-members", [{"id": staff}]))["code"] == (
+    assert only_error(post(harness, b, "get-group-members", [{"id": staff}]))["code"] == (
         "err_folder_not_found")
 
 

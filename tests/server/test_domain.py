@@ -7,51 +7,25 @@ import re
 import secrets
 from typing import Any
 
+from api import DATE, Namespace, only_error
+
 from mimicast.services import dns
 from mimicast.testing import Harness
 from mimicast.testing.harness import Tenant
 
-DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+0000$")
 TOKEN = re.compile(r"^mimecast-verification=[0-9a-f]{32}$")
+DOMAINS = Namespace("/api/domain/")
+post, ok, request_error = DOMAINS.post, DOMAINS.ok, DOMAINS.request_error
+forbidden = DOMAINS.forbidden
 
 
 def new_domain() -> str:
     return f"d{secrets.token_hex(5)}.example.net"
 
 
-def post(harness: Harness, tenant: Tenant, action: str, data: list[Any]) -> dict[str, Any]:
-    response = harness.call(tenant.keys, f"/api/domain/{action}", {"data": data})
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"] == "application/json"
-    body: dict[str, Any] = response.json()
-    assert body["meta"]["status"] == 200
-    return body
-
-
 def create(harness: Harness, tenant: Tenant, domain: str, inbound: str = "any") -> dict[str, Any]:
-    body = post(harness, tenant, "create-domain", [{"domain": domain, "inboundType": inbound}])
-    assert body["fail"] == [], body
-    [created] = body["data"]
+    [created] = ok(harness, tenant, "create-domain", [{"domain": domain, "inboundType": inbound}])
     return dict(created)
-
-
-def only_error(body: dict[str, Any]) -> dict[str, Any]:
-    assert body["data"] == [], body
-    [entry] = body["fail"]
-    [error] = entry["errors"]
-    return dict(error)
-
-
-def request_error(harness: Harness, tenant: Tenant, action: str, data: list[Any]) -> dict[str, Any]:
-    """A request-level failure: HTTP 200 envelope, one fail entry without `key`."""
-    response = harness.call(tenant.keys, f"/api/domain/{action}", {"data": data})
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert body["data"] == []
-    [entry] = body["fail"]
-    assert "key" not in entry
-    [error] = entry["errors"]
-    return dict(error)
 
 
 # Each endpoint's happy path -------------------------------------------------------------------
@@ -322,12 +296,9 @@ REGISTER_ACTIONS = ("create-domain", "get-pending-domain", "get-verification-cod
 def test_permission_register_new_domain_is_required(harness: Harness) -> None:
     reader = harness.tenant(role="Basic Administrator")
     for action in REGISTER_ACTIONS:
-        response = harness.call(reader.keys, f"/api/domain/{action}",
-                                {"data": [{"domain": new_domain(), "inboundType": "any"}]})
-        assert response.status_code == 403, action
-        [error] = response.json()["fail"][0]["errors"]
-        assert error["code"] == "err_xdk_forbidden"
-        assert "Directories | Internal | Register New Domain" in error["message"]
+        message = forbidden(harness, reader, action,
+                            [{"domain": new_domain(), "inboundType": "any"}])
+        assert "Directories | Internal | Register New Domain" in message
     # Read permission is enough to list internal domains.
     body = post(harness, reader, "get-internal-domain", [])
     assert [d["domain"] for d in body["data"]] == [reader.domain]

@@ -5,25 +5,18 @@ paging, permissions, tenant isolation and the audit trail."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from api import audit_events, forbidden, ok, only_fail, post
 
 from mimicast.services import audit, identity, permissions
-from mimicast.store.schema import AuditEvent
 from mimicast.testing import Harness
 from mimicast.testing.harness import Tenant, eventually
 
 PERMIT = "/api/managedsender/permit-or-block-sender"
 LIST = "/api/managedsender/get-managed-senders"
 DELETE = "/api/managedsender/delete-managed-sender"
-
-
-@pytest.fixture(scope="module")
-def tenant(harness: Harness) -> Iterator[Tenant]:
-    yield harness.tenant()
 
 
 def sender() -> str:
@@ -34,39 +27,14 @@ def recipient(tenant: Tenant) -> str:
     return f"r{secrets.token_hex(4)}@{tenant.domain}"
 
 
-def post(harness: Harness, tenant: Tenant, path: str, data: list[Any],
-         pagination: dict[str, Any] | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"data": data}
-    if pagination is not None:
-        body["meta"] = {"pagination": pagination}
-    response = harness.call(tenant.keys, path, body)
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"] == "application/json"
-    answer: dict[str, Any] = response.json()
-    assert answer["meta"]["status"] == 200
-    return answer
-
-
 def permit(harness: Harness, tenant: Tenant, sender_address: str, to: str,
            action: str = "permit") -> dict[str, Any]:
-    body = post(harness, tenant, PERMIT, [{"sender": sender_address, "to": to, "action": action}])
-    assert body["fail"] == [], body
-    [result] = body["data"]
+    [result] = ok(harness, tenant, PERMIT, [{"sender": sender_address, "to": to, "action": action}])
     return dict(result)
 
 
-def only_fail(body: dict[str, Any]) -> dict[str, Any]:
-    assert body["data"] == [], body
-    [entry] = body["fail"]
-    return dict(entry)
-
-
 def events(harness: Harness, tenant: Tenant, info: str) -> list[tuple[str, str]]:
-    with harness.deps.store.session() as session:
-        rows = session.execute(select(AuditEvent.category, AuditEvent.event_type).where(
-            AuditEvent.account_id == tenant.account_id, AuditEvent.info == info)
-            .order_by(AuditEvent.id))
-        return [(category, event) for category, event in rows]
+    return [(e.category, e.event_type) for e in audit_events(harness, tenant, info=info)]
 
 
 # permit-or-block-sender -----------------------------------------------------------------------
@@ -169,7 +137,7 @@ def test_listing_walks_pages_both_ways_and_filters(harness: Harness, tenant: Ten
         pagination: dict[str, Any] = {"pageSize": 3}
         if token:
             pagination["pageToken"] = token
-        body = post(harness, tenant, LIST, [{"to": to}], pagination)
+        body = post(harness, tenant, LIST, [{"to": to}], {"pagination": pagination})
         assert body["fail"] == []
         pages.append(body)
         seen += body["data"]
@@ -181,8 +149,8 @@ def test_listing_walks_pages_both_ways_and_filters(harness: Harness, tenant: Ten
     assert [p["meta"]["pagination"]["pageSize"] for p in pages] == [3, 3, 2]
     assert all(p["meta"]["pagination"]["totalCount"] == 8 for p in pages)
     assert "previous" not in pages[0]["meta"]["pagination"]
-    back = post(harness, tenant, LIST, [{"to": to}],
-                {"pageSize": 3, "pageToken": pages[2]["meta"]["pagination"]["previous"]})
+    back = post(harness, tenant, LIST, [{"to": to}], {"pagination": {
+        "pageSize": 3, "pageToken": pages[2]["meta"]["pagination"]["previous"]}})
     assert back["data"] == pages[1]["data"]
 
     blocked = post(harness, tenant, LIST, [{"to": to, "action": "BLOCK"}])["data"]
@@ -196,7 +164,7 @@ def test_listing_refuses_bad_filters_and_tokens(harness: Harness, tenant: Tenant
     to = recipient(tenant)
     for _ in range(2):
         permit(harness, tenant, sender(), to)
-    first = post(harness, tenant, LIST, [{"to": to}], {"pageSize": 1})
+    first = post(harness, tenant, LIST, [{"to": to}], {"pagination": {"pageSize": 1}})
     token = first["meta"]["pagination"]["next"]
     for data, pagination, field in [
         ([{"to": to}], {"pageToken": token[:-2] + "xx"}, "pageToken"),
@@ -205,7 +173,8 @@ def test_listing_refuses_bad_filters_and_tokens(harness: Harness, tenant: Tenant
         ([{"sender": "@nope"}], None, "sender"),
         ([{"action": "maybe"}], None, "action"),
     ]:
-        entry = only_fail(post(harness, tenant, LIST, data, pagination))
+        meta = None if pagination is None else {"pagination": pagination}
+        entry = only_fail(post(harness, tenant, LIST, data, meta))
         assert entry["key"] == data[0]
         assert entry["errors"][0]["field"] == field
 
@@ -248,11 +217,7 @@ def test_basic_administrator_reads_but_does_not_edit(harness: Harness) -> None:
     to = recipient(reader)
     for path, item in ((PERMIT, {"sender": sender(), "to": to, "action": "block"}),
                        (DELETE, {"id": "MTOKEN:x"})):
-        response = harness.call(reader.keys, path, {"data": [item]})
-        assert response.status_code == 403, path
-        [error] = response.json()["fail"][0]["errors"]
-        assert error["code"] == "err_xdk_forbidden"
-        assert permissions.MANAGED_SENDERS_EDIT in error["message"]
+        assert permissions.MANAGED_SENDERS_EDIT in forbidden(harness, reader, path, [item])
     assert post(harness, reader, LIST, [])["data"] == []
 
 

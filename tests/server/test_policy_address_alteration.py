@@ -3,45 +3,20 @@ update semantics, the set-in-use rule, bad input, permissions, tenant isolation,
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
+from api import DATE, Namespace, audit_events, only_error
 from sqlalchemy import func, select
 
 from mimicast.services import audit
-from mimicast.store.schema import AuditEvent, Policy
+from mimicast.store.schema import Policy
 from mimicast.testing import Harness
 from mimicast.testing.harness import Tenant
 
 BASE = "/api/policy/address-alteration/"
-DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+0000$")
-
-
-@pytest.fixture(scope="module")
-def tenant(harness: Harness) -> Tenant:
-    return harness.tenant()
-
-
-def post(harness: Harness, tenant: Tenant, action: str, data: list[Any]) -> dict[str, Any]:
-    response = harness.call(tenant.keys, BASE + action, {"data": data})
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    assert body["meta"]["status"] == 200
-    return body
-
-
-def ok(harness: Harness, tenant: Tenant, action: str, data: list[Any]) -> list[Any]:
-    body = post(harness, tenant, action, data)
-    assert body["fail"] == [], body
-    return list(body["data"])
-
-
-def only_error(body: dict[str, Any]) -> dict[str, Any]:
-    assert body["data"] == [], body
-    [entry] = body["fail"]
-    [error] = entry["errors"]
-    return dict(error)
+POLICIES = Namespace(BASE)
+post, ok, forbidden = POLICIES.post, POLICIES.ok, POLICIES.forbidden
 
 
 def new_set(harness: Harness, tenant: Tenant, description: str = "Merger") -> str:
@@ -57,10 +32,7 @@ def new_policy(harness: Harness, tenant: Tenant, set_id: str, **policy: Any) -> 
 
 
 def policy_events(harness: Harness, tenant: Tenant) -> list[str]:
-    with harness.session_ctx(tenant) as ctx:
-        return list(ctx.session.scalars(select(AuditEvent.event_type).where(
-            AuditEvent.account_id == tenant.account_id, AuditEvent.category == audit.POLICY
-        ).order_by(AuditEvent.id)))
+    return [e.event_type for e in audit_events(harness, tenant, category=audit.POLICY)]
 
 
 # Sets -----------------------------------------------------------------------------------------
@@ -371,24 +343,16 @@ def nobody(harness: Harness) -> Tenant:
     return harness.tenant(role=None)
 
 
-def forbidden(harness: Harness, tenant: Tenant, action: str, item: dict[str, Any]) -> str:
-    response = harness.call(tenant.keys, BASE + action, {"data": [item]})
-    assert response.status_code == 403, action
-    [error] = response.json()["fail"][0]["errors"]
-    assert error["code"] == "err_xdk_forbidden"
-    return str(error["message"])
-
-
 @pytest.mark.parametrize("action", sorted(EDIT))
 def test_edit_endpoints_need_policies_edit(harness: Harness, reader: Tenant,
                                            action: str) -> None:
-    assert "Gateway | Policies | Edit" in forbidden(harness, reader, action, EDIT[action])
+    assert "Gateway | Policies | Edit" in forbidden(harness, reader, action, [EDIT[action]])
 
 
 @pytest.mark.parametrize("action", sorted(READ))
 def test_read_endpoints_need_policies_read(harness: Harness, reader: Tenant, nobody: Tenant,
                                            action: str) -> None:
-    assert "Gateway | Policies | Read" in forbidden(harness, nobody, action, READ[action])
+    assert "Gateway | Policies | Read" in forbidden(harness, nobody, action, [READ[action]])
     response = harness.call(reader.keys, BASE + action, {"data": [READ[action]]})
     assert response.status_code == 200
 

@@ -7,33 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from api import Namespace, audit_events, only_error
 
 from mimicast.services import audit
-from mimicast.store.schema import AuditEvent
 from mimicast.testing import Harness
 from mimicast.testing.harness import Tenant
 
 BASE = "/api/policy/antispoofing-bypass/"
-
-
-@pytest.fixture(scope="module")
-def tenant(harness: Harness) -> Tenant:
-    return harness.tenant()
-
-
-def post(harness: Harness, tenant: Tenant, action: str, data: list[Any]) -> dict[str, Any]:
-    response = harness.call(tenant.keys, BASE + action, {"data": data})
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    assert body["meta"]["status"] == 200
-    return body
-
-
-def ok(harness: Harness, tenant: Tenant, action: str, data: list[Any]) -> list[Any]:
-    body = post(harness, tenant, action, data)
-    assert body["fail"] == [], body
-    return list(body["data"])
+POLICIES = Namespace(BASE)
+post, ok, forbidden = POLICIES.post, POLICIES.ok, POLICIES.forbidden
 
 
 def create(harness: Harness, tenant: Tenant, option: str = "enable_bypass",
@@ -42,19 +24,8 @@ def create(harness: Harness, tenant: Tenant, option: str = "enable_bypass",
     return dict(created)
 
 
-def only_error(body: dict[str, Any]) -> dict[str, Any]:
-    assert body["data"] == [], body
-    [entry] = body["fail"]
-    [error] = entry["errors"]
-    return dict(error)
-
-
 def policy_events(harness: Harness, tenant: Tenant) -> list[tuple[str, str]]:
-    with harness.session_ctx(tenant) as ctx:
-        rows = ctx.session.scalars(select(AuditEvent).where(
-            AuditEvent.account_id == tenant.account_id, AuditEvent.category == audit.POLICY
-        ).order_by(AuditEvent.id))
-        return [(row.event_type, row.info) for row in rows]
+    return [(e.event_type, e.info) for e in audit_events(harness, tenant, category=audit.POLICY)]
 
 
 # Happy paths ----------------------------------------------------------------------------------
@@ -204,21 +175,13 @@ def reader(harness: Harness) -> Tenant:
 @pytest.mark.parametrize("action", sorted(EDIT))
 def test_edit_endpoints_need_policies_edit(harness: Harness, reader: Tenant,
                                            action: str) -> None:
-    response = harness.call(reader.keys, BASE + action, {"data": [EDIT[action]]})
-    assert response.status_code == 403
-    [error] = response.json()["fail"][0]["errors"]
-    assert error["code"] == "err_xdk_forbidden"
-    assert "Gateway | Policies | Edit" in error["message"]
+    assert "Gateway | Policies | Edit" in forbidden(harness, reader, action, [EDIT[action]])
 
 
 def test_get_policy_needs_policies_read(harness: Harness, reader: Tenant) -> None:
     assert ok(harness, reader, "get-policy", []) == []
     nobody = harness.tenant(role=None)
-    response = harness.call(nobody.keys, BASE + "get-policy", {"data": []})
-    assert response.status_code == 403
-    [error] = response.json()["fail"][0]["errors"]
-    assert error["code"] == "err_xdk_forbidden"
-    assert "Gateway | Policies | Read" in error["message"]
+    assert "Gateway | Policies | Read" in forbidden(harness, nobody, "get-policy", [])
 
 
 def test_tenant_isolation(harness: Harness, tenant: Tenant) -> None:

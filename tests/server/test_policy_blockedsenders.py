@@ -3,51 +3,28 @@ every target type, bad input, permissions, tenant isolation and the audit trail.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from api import DATE, Namespace, audit_events, only_error
 
 from mimicast.services import audit, ids, profiles
-from mimicast.store.schema import AuditEvent
 from mimicast.testing import Harness
 from mimicast.testing.harness import Tenant
 
 BASE = "/api/policy/blockedsenders/"
-DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+0000$")
+POLICIES = Namespace(BASE)
+post, ok, forbidden = POLICIES.post, POLICIES.ok, POLICIES.forbidden
 DEFAULTS = {"fromPart": "envelope_from", "fromEternal": True, "toEternal": True,
             "fromDate": "1900-01-01T00:00:00+0000", "toDate": "2100-01-01T23:59:59+0000",
             "override": False, "bidirectional": False, "conditions": {}, "enabled": True,
             "enforced": False}
 
 
-@pytest.fixture(scope="module")
-def tenant(harness: Harness) -> Tenant:
-    return harness.tenant()
-
-
-def post(harness: Harness, tenant: Tenant, action: str, data: list[Any]) -> dict[str, Any]:
-    response = harness.call(tenant.keys, BASE + action, {"data": data})
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    assert body["meta"]["status"] == 200
-    return body
-
-
 def create(harness: Harness, tenant: Tenant, option: str = "block_sender",
            **policy: Any) -> dict[str, Any]:
-    body = post(harness, tenant, "create-policy", [{"option": option, "policy": policy}])
-    assert body["fail"] == [], body
-    [created] = body["data"]
+    [created] = ok(harness, tenant, "create-policy", [{"option": option, "policy": policy}])
     return dict(created)
-
-
-def only_error(body: dict[str, Any]) -> dict[str, Any]:
-    assert body["data"] == [], body
-    [entry] = body["fail"]
-    [error] = entry["errors"]
-    return dict(error)
 
 
 def stamped(policy: dict[str, Any]) -> dict[str, Any]:
@@ -57,11 +34,7 @@ def stamped(policy: dict[str, Any]) -> dict[str, Any]:
 
 
 def policy_events(harness: Harness, tenant: Tenant) -> list[tuple[str, str]]:
-    with harness.session_ctx(tenant) as ctx:
-        rows = ctx.session.scalars(select(AuditEvent).where(
-            AuditEvent.account_id == tenant.account_id, AuditEvent.category == audit.POLICY
-        ).order_by(AuditEvent.id))
-        return [(row.event_type, row.info) for row in rows]
+    return [(e.event_type, e.info) for e in audit_events(harness, tenant, category=audit.POLICY)]
 
 
 def group_id(harness: Harness, tenant: Tenant, name: str) -> str:
@@ -296,22 +269,14 @@ def test_delete_and_create_need_their_items(harness: Harness, tenant: Tenant) ->
 def test_edit_endpoints_need_policies_edit(harness: Harness, action: str,
                                            item: dict[str, Any]) -> None:
     reader = harness.tenant(role="Basic Administrator")
-    response = harness.call(reader.keys, BASE + action, {"data": [item]})
-    assert response.status_code == 403
-    [error] = response.json()["fail"][0]["errors"]
-    assert error["code"] == "err_xdk_forbidden"
-    assert "Gateway | Policies | Edit" in error["message"]
+    assert "Gateway | Policies | Edit" in forbidden(harness, reader, action, [item])
     # Read access is enough for get-policy.
     assert post(harness, reader, "get-policy", [])["data"] == []
 
 
 def test_get_policy_needs_policies_read(harness: Harness) -> None:
     nobody = harness.tenant(role=None)
-    response = harness.call(nobody.keys, BASE + "get-policy", {"data": []})
-    assert response.status_code == 403
-    [error] = response.json()["fail"][0]["errors"]
-    assert error["code"] == "err_xdk_forbidden"
-    assert "Gateway | Policies | Read" in error["message"]
+    assert "Gateway | Policies | Read" in forbidden(harness, nobody, "get-policy", [])
 
 
 def test_tenant_isolation(harness: Harness, tenant: Tenant) -> None:

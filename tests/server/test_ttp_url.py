@@ -9,76 +9,28 @@ import subprocess
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-from sqlalchemy import select
+from api import Namespace, audit_events, only_error
 
 from mimicast.services import identity, permissions, url_rewrite
-from mimicast.store.schema import AuditEvent
 from mimicast.testing import Harness
 from mimicast.testing.harness import Tenant
 
 Cli = Callable[..., "subprocess.CompletedProcess[str]"]
 LINK = re.compile(r"^https://protect-us\.mimecast\.com/s/[A-Za-z0-9_-]{22}\?domain=(.+)$")
 FLAGS = {"disableUserAwareness": False, "disableRewrite": False, "disableLogClick": False}
-
-
-@pytest.fixture(scope="module")
-def tenant(harness: Harness) -> Tenant:
-    """One administrator for the tests that do not depend on the whole list."""
-    return harness.tenant()
-
-
-def post(harness: Harness, tenant: Tenant, action: str, data: list[Any],
-         meta: dict[str, Any] | None = None) -> dict[str, Any]:
-    body_in: dict[str, Any] = {"data": data}
-    if meta is not None:
-        body_in["meta"] = meta
-    response = harness.call(tenant.keys, f"/api/ttp/url/{action}", body_in)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    assert body["meta"]["status"] == 200
-    return body
+URLS = Namespace("/api/ttp/url/")
+post, ok, request_error, forbidden = URLS.post, URLS.ok, URLS.request_error, URLS.forbidden
 
 
 def create(harness: Harness, tenant: Tenant, url: str, action: str = "block",
            **extra: Any) -> dict[str, Any]:
-    body = post(harness, tenant, "create-managed-url", [{"url": url, "action": action, **extra}])
-    assert body["fail"] == [], body
-    [created] = body["data"]
+    [created] = ok(harness, tenant, "create-managed-url", [{"url": url, "action": action, **extra}])
     return dict(created)
 
 
-def only_fail(body: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-    """The one fail entry's key and error."""
-    assert body["data"] == [], body
-    [entry] = body["fail"]
-    [error] = entry["errors"]
-    return entry.get("key"), dict(error)
-
-
-def request_error(harness: Harness, tenant: Tenant, action: str, data: list[Any]
-                  ) -> dict[str, Any]:
-    response = harness.call(tenant.keys, f"/api/ttp/url/{action}", {"data": data})
-    assert response.status_code == 200, response.text
-    [entry] = response.json()["fail"]
-    assert "key" not in entry
-    return dict(entry["errors"][0])
-
-
-def forbidden(harness: Harness, tenant: Tenant, action: str, data: list[Any]) -> str:
-    response = harness.call(tenant.keys, f"/api/ttp/url/{action}", {"data": data})
-    assert response.status_code == 403, (action, response.text)
-    [error] = response.json()["fail"][0]["errors"]
-    assert error["code"] == "err_xdk_forbidden"
-    return str(error["message"])
-
-
 def url_events(harness: Harness, tenant: Tenant) -> list[tuple[str, str, str]]:
-    with harness.deps.store.session() as session:
-        return [(e.actor, e.event_type, e.info) for e in session.scalars(
-            select(AuditEvent).where(AuditEvent.account_id == tenant.account_id,
-                                     AuditEvent.category == "ttp_url_logs")
-            .order_by(AuditEvent.id))]
+    return [(e.actor, e.event_type, e.info)
+            for e in audit_events(harness, tenant, category="ttp_url_logs")]
 
 
 def issue(harness: Harness, tenant: Tenant, url: str) -> str:
@@ -133,8 +85,8 @@ def test_duplicate_managed_url_echoes_the_key_with_override_flag(harness: Harnes
     create(harness, tenant, "https://dup.example/page")
     # The same URL once normalised: host case and the default port do not make it new.
     item = {"url": "HTTPS://DUP.example:443/page", "action": "permit"}
-    key, error = only_fail(post(harness, tenant, "create-managed-url", [item]))
-    assert key == {**item, "overrideUrl": False}
+    error = only_error(post(harness, tenant, "create-managed-url", [item]),
+                       {**item, "overrideUrl": False})
     assert error == {"code": "err_managed_url_exists_code", "retryable": False,
                      "message": "The managed URL already exists; to update it, delete and "
                                 "recreate"}
@@ -142,8 +94,8 @@ def test_duplicate_managed_url_echoes_the_key_with_override_flag(harness: Harnes
     create(harness, tenant, "https://dup.example/page/")
     create(harness, tenant, "dup.example", matchType="domain")
     item = {"url": "http://dup.example/else", "action": "block", "matchType": "domain"}
-    key, error = only_fail(post(harness, tenant, "create-managed-url", [item]))
-    assert key == {**item, "overrideUrl": False}
+    error = only_error(post(harness, tenant, "create-managed-url", [item]),
+                       {**item, "overrideUrl": False})
     assert error["code"] == "err_managed_url_exists_code"
     # Several items: the good one is created, the duplicate fails on its own.
     items = [{"url": "https://dup.example/new", "action": "block"},
@@ -168,9 +120,9 @@ def test_create_managed_url_bad_input(harness: Harness, tenant: Tenant) -> None:
                 "javascript:alert(1)", "https://" + "a" * 2050 + ".example"):
         cases.append(({"url": bad, "action": "block"}, "err_validation_invalid_value", "url"))
     for item, code, field in cases:
-        key, error = only_fail(post(harness, tenant, "create-managed-url", [item]))
+        # The key echoes the item: only a duplicate carries overrideUrl.
+        error = only_error(post(harness, tenant, "create-managed-url", [item]), item)
         assert (error["code"], error.get("field")) == (code, field), item
-        assert key == item  # only a duplicate carries overrideUrl
     assert request_error(harness, tenant, "create-managed-url", [])["code"] == (
         "err_validation_item_count")
 
@@ -210,7 +162,7 @@ def test_get_all_managed_urls_walks_pages_by_key(harness: Harness) -> None:
                       ({"domainOrUrl": "walk"}, pages[0]["meta"]["pagination"]["next"])):
         body = post(harness, owner, "get-all-managed-urls", [item] if item else [],
                     {"pagination": {"pageToken": bad}})
-        key, error = only_fail(body)
+        error = only_error(body)
         assert (error["code"], error["field"]) == ("err_validation_invalid_value", "pageToken")
 
 
@@ -252,13 +204,12 @@ def test_delete_managed_url(harness: Harness) -> None:
                                               "block explicit https://gone.example/")
     # Gone for good; and what never was an id fails the same way.
     for item in ({"id": gone["id"]}, {"id": "garbage"}, {"id": "eNoLy0_PTHEEAAeMAlA"}):
-        key, error = only_fail(post(harness, owner, "delete-managed-url", [item]))
-        assert key == item
+        error = only_error(post(harness, owner, "delete-managed-url", [item]), item)
         assert error == {"code": "err_managed_url_not_found", "message": "Managed URL not found",
                          "retryable": False}
-    key, error = only_fail(post(harness, owner, "delete-managed-url", [{"ID": kept["id"]}]))
-    assert (key, error["code"], error["field"]) == ({"ID": kept["id"]}, "err_validation_null",
-                                                    "id")
+    item = {"ID": kept["id"]}
+    error = only_error(post(harness, owner, "delete-managed-url", [item]), item)
+    assert (error["code"], error["field"]) == ("err_validation_null", "id")
     assert request_error(harness, owner, "delete-managed-url", [])["code"] == (
         "err_validation_item_count")
     assert listed(harness, owner) == [kept]
@@ -303,8 +254,8 @@ def test_decode_url_refuses_what_it_did_not_issue(harness: Harness, tenant: Tena
         assert error == {"code": "err_ttp_url_decode_failed", "field": "url", "retryable": False,
                          "message": "The URL is not a rewritten URL Protect link of this "
                                     "account"}
-    key, error = only_fail(post(harness, tenant, "decode-url", [{"link": link}]))
-    assert (key, error["code"], error["field"]) == ({"link": link}, "err_validation_null", "url")
+    error = only_error(post(harness, tenant, "decode-url", [{"link": link}]), {"link": link})
+    assert (error["code"], error["field"]) == ("err_validation_null", "url")
     for count in (0, 26):
         error = request_error(harness, tenant, "decode-url", [{"url": link}] * count)
         assert error["code"] == "err_validation_item_count"
@@ -340,9 +291,9 @@ def test_tenant_isolation(harness: Harness) -> None:
     link = issue(harness, a, "https://isolated.example/secret")
     assert listed(harness, b) == []
     assert listed(harness, b, {"domainOrUrl": "isolated.example", "exactMatch": True}) == []
-    key, error = only_fail(post(harness, b, "delete-managed-url", [{"id": mine["id"]}]))
+    error = only_error(post(harness, b, "delete-managed-url", [{"id": mine["id"]}]))
     assert error["code"] == "err_managed_url_not_found"
-    key, error = only_fail(post(harness, b, "decode-url", [{"url": link}]))
+    error = only_error(post(harness, b, "decode-url", [{"url": link}]))
     assert error["code"] == "err_ttp_url_decode_failed"
     # Uniqueness is per account: B may manage the same URL.
     theirs = create(harness, b, "https://isolated.example/", "block")

@@ -3,90 +3,19 @@ shapes, bad input, permissions, tenant isolation and the audit trail."""
 
 from __future__ import annotations
 
-import re
 import secrets
-from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
-from sqlalchemy import select
+from api import DATE, Namespace, address, audit_events, failures
 
-from mimicast.services import identity, permissions
+from mimicast.services import identity
 from mimicast.services.audit import USERS
-from mimicast.store.schema import AuditEvent
 from mimicast.testing import Harness
 from mimicast.testing.harness import Tenant
 
-DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+0000$")
-
-
-@pytest.fixture(scope="module")
-def tenant(harness: Harness) -> Tenant:
-    return harness.tenant()
-
-
-@pytest.fixture(scope="module")
-def other(harness: Harness) -> Tenant:
-    return harness.tenant()
-
-
-@pytest.fixture(scope="module")
-def basic(harness: Harness) -> Tenant:
-    """Every `| Read` permission, no Edit."""
-    return harness.tenant(role=permissions.BASIC_ADMINISTRATOR)
-
-
-@pytest.fixture(scope="module")
-def groups_only(harness: Harness) -> Iterator[Tenant]:
-    """A custom role without the users' Read permission."""
-    tenant = harness.tenant(role=None)
-    with harness.session_ctx(tenant) as ctx:
-        identity.create_role(ctx, "Groups only", [permissions.GROUPS_READ])
-        identity.add_role_member(ctx, "Groups only", tenant.email)
-    yield tenant
-
-
-def call(harness: Harness, tenant: Tenant, action: str, data: list[Any],
-         meta: dict[str, Any] | None = None) -> httpx.Response:
-    body: dict[str, Any] = {"data": data}
-    if meta is not None:
-        body["meta"] = meta
-    return harness.call(tenant.keys, f"/api/user/{action}", body)
-
-
-def post(harness: Harness, tenant: Tenant, action: str, data: list[Any],
-         meta: dict[str, Any] | None = None) -> dict[str, Any]:
-    response = call(harness, tenant, action, data, meta)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    assert body["meta"]["status"] == 200
-    return body
-
-
-def ok(harness: Harness, tenant: Tenant, action: str, data: list[Any]) -> list[Any]:
-    body = post(harness, tenant, action, data)
-    assert body["fail"] == [], body
-    return list(body["data"])
-
-
-def failures(body: dict[str, Any]) -> list[tuple[Any, str, str | None]]:
-    """Each fail entry as (echoed key, code, field)."""
-    found = []
-    for entry in body["fail"]:
-        [error] = entry["errors"]
-        found.append((entry["key"], error["code"], error.get("field")))
-    return found
-
-
-def forbidden(harness: Harness, tenant: Tenant, action: str, data: list[Any]) -> None:
-    response = call(harness, tenant, action, data)
-    assert response.status_code == 403, response.text
-    assert response.json()["fail"][0]["errors"][0]["code"] == "err_xdk_forbidden"
-
-
-def address(tenant: Tenant, prefix: str = "u") -> str:
-    return f"{prefix}{secrets.token_hex(4)}@{tenant.domain}"
+USERS_API = Namespace("/api/user/")
+post, ok, forbidden = USERS_API.post, USERS_API.ok, USERS_API.forbidden
 
 
 def new_users(harness: Harness, tenant: Tenant, count: int = 1) -> list[str]:
@@ -98,10 +27,7 @@ def new_users(harness: Harness, tenant: Tenant, count: int = 1) -> list[str]:
 
 
 def events(harness: Harness, tenant: Tenant, event_type: str) -> list[str]:
-    with harness.deps.store.session() as session:
-        return list(session.scalars(select(AuditEvent.info).where(
-            AuditEvent.account_id == tenant.account_id, AuditEvent.category == USERS,
-            AuditEvent.event_type == event_type).order_by(AuditEvent.id)))
+    return [e.info for e in audit_events(harness, tenant, category=USERS, event_type=event_type)]
 
 
 # get-internal-users -------------------------------------------------------------------------

@@ -4,37 +4,19 @@ isolation and the audit trail."""
 
 from __future__ import annotations
 
-import re
 import secrets
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from api import DATE, audit_events, forbidden, ok, only_error, post
 
 from mimicast.services import audit, directory, identity, permissions, profiles
-from mimicast.store.schema import AuditEvent
 from mimicast.testing import Harness
 from mimicast.testing.harness import Tenant, eventually
 
 BASE = "/api/policy/webwhiteurl/"
 CREATE, GET = BASE + "create-policy-with-targets", BASE + "get-policy-with-targets"
 UPDATE, DELETE = BASE + "update-policy-with-targets", BASE + "delete-policy-with-targets"
-DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+0000$")
-
-
-@pytest.fixture(scope="module")
-def tenant(harness: Harness) -> Iterator[Tenant]:
-    yield harness.tenant()
-
-
-def post(harness: Harness, tenant: Tenant, path: str, data: list[Any]) -> dict[str, Any]:
-    response = harness.call(tenant.keys, path, {"data": data})
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"] == "application/json"
-    body: dict[str, Any] = response.json()
-    assert body["meta"]["status"] == 200
-    return body
 
 
 def description() -> str:
@@ -46,26 +28,12 @@ def create(harness: Harness, tenant: Tenant, policy: dict[str, Any] | None = Non
     item = {"policy": policy or {"description": description()},
             "targets": targets or [{"action": "block", "type": "domain",
                                     "value": "bad.example.org"}]}
-    body = post(harness, tenant, CREATE, [item])
-    assert body["fail"] == [], body
-    [created] = body["data"]
+    [created] = ok(harness, tenant, CREATE, [item])
     return dict(created)
 
 
-def only_error(body: dict[str, Any], key: Any) -> dict[str, Any]:
-    assert body["data"] == [], body
-    [entry] = body["fail"]
-    assert entry["key"] == key
-    [error] = entry["errors"]
-    return dict(error)
-
-
 def events(harness: Harness, tenant: Tenant, info: str) -> list[tuple[str, str]]:
-    with harness.deps.store.session() as session:
-        rows = session.execute(select(AuditEvent.category, AuditEvent.event_type).where(
-            AuditEvent.account_id == tenant.account_id, AuditEvent.info == info)
-            .order_by(AuditEvent.id))
-        return [(category, event) for category, event in rows]
+    return [(e.category, e.event_type) for e in audit_events(harness, tenant, info=info)]
 
 
 # create ---------------------------------------------------------------------------------------
@@ -307,11 +275,7 @@ def test_ids_of_other_kinds_are_unknown(harness: Harness, tenant: Tenant) -> Non
 def test_basic_administrator_reads_but_does_not_edit(harness: Harness) -> None:
     reader = harness.tenant(role="Basic Administrator")
     for path in (CREATE, UPDATE, DELETE):
-        response = harness.call(reader.keys, path, {"data": [{"id": "x"}]})
-        assert response.status_code == 403, path
-        [error] = response.json()["fail"][0]["errors"]
-        assert error["code"] == "err_xdk_forbidden"
-        assert permissions.WEB_SECURITY_EDIT in error["message"]
+        assert permissions.WEB_SECURITY_EDIT in forbidden(harness, reader, path, [{"id": "x"}])
     assert post(harness, reader, GET, [])["data"] == []
 
 
