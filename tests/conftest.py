@@ -31,9 +31,22 @@ def _postgres_up() -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
-    with fresh_database("sqlite") as url:
+def _backend(kind: str) -> str:
+    """`kind`, or a skip (a failure in CI, where MIMICAST_REQUIRE_PG or CI is set) when it is
+    PostgreSQL and no server answers on 127.0.0.1:5432."""
+    if kind == "postgresql" and not _postgres_up():
+        if os.environ.get("CI") or os.environ.get("MIMICAST_REQUIRE_PG"):
+            pytest.fail("PostgreSQL is not reachable on 127.0.0.1:5432")
+        pytest.skip("PostgreSQL is not reachable")
+    return kind
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def harness(request: pytest.FixtureRequest,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
+    """The live server the HTTP tests call, once on each backend: every endpoint's behaviour
+    is checked on SQLite and on PostgreSQL."""
+    with fresh_database(_backend(request.param)) as url:
         h = Harness(url, str(tmp_path_factory.mktemp("keys")))
         yield h
         h.close()
@@ -41,12 +54,8 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """A fresh database on each backend; PostgreSQL is required in CI (MIMICAST_REQUIRE_PG)."""
-    if request.param == "postgresql" and not _postgres_up():
-        if os.environ.get("CI") or os.environ.get("MIMICAST_REQUIRE_PG"):
-            pytest.fail("PostgreSQL is not reachable on 127.0.0.1:5432")
-        pytest.skip("PostgreSQL is not reachable")
-    with fresh_database(request.param) as url:
+    """A fresh database on each backend."""
+    with fresh_database(_backend(request.param)) as url:
         yield url
 
 
