@@ -60,11 +60,11 @@ def get_audit_events(ctx: Context, start_text: str, end_text: str, query: str | 
     chosen = sorted(set(codes or ()))
     if chosen:
         statement = statement.where(AuditEvent.category.in_(chosen))
-    # Newest first by id, not by (created_at, id): a page token carries its key as JSON, and
-    # a datetime would come back as a string the database cannot compare with the column on
-    # every backend. Ids are handed out as events are written, and events are written as the
-    # changes happen, so id order is time order; the time window is a plain WHERE above.
-    page = paging.keyset(ctx, statement, order=[AuditEvent.id], key_of=lambda row: (row.id,),
+    # Newest first along ix_audit_account_time (account, time, id): the window is a range of
+    # that index and a page continues from the last (time, id) it showed.
+    page = paging.keyset(ctx, statement, order=[AuditEvent.created_at, AuditEvent.id],
+                         key_of=lambda row: (row.created_at, row.id),
+                         pinned=[AuditEvent.account_id],
                          scope=(f"audit/get-audit-events|{start.isoformat()}|"
                                 f"{end.isoformat()}|{needle}|{','.join(chosen)}"),
                          descending=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, func, select, tuple_
@@ -55,6 +56,19 @@ class Page:
     pagination: dict[str, Any]
 
 
+def _typed_key(order: Sequence[QueryableAttribute[Any]], key: Any) -> list[Any]:
+    """A token's key with each value as its column's Python type: JSON brought datetimes
+    back as ISO strings."""
+    if not isinstance(key, list) or len(key) != len(order):
+        raise pagetokens.invalid()
+    typed = []
+    for column, value in zip(order, key, strict=True):
+        if isinstance(value, str) and column.type.python_type is datetime:
+            value = datetime.fromisoformat(value)
+        typed.append(value)
+    return typed
+
+
 def keyset(ctx: Context, query: Select[Any], order: Sequence[QueryableAttribute[Any]],
            key_of: Callable[[Any], Sequence[Any]], scope: str, *,
            pinned: Sequence[QueryableAttribute[Any]] = (), descending: bool = False,
@@ -62,8 +76,8 @@ def keyset(ctx: Context, query: Select[Any], order: Sequence[QueryableAttribute[
     """One page of `query` in `order` (mapped columns, unique together, indexed), as
     `ctx.page` asks.
 
-    `key_of(row)` gives a row's values of the `order` columns (ints and strings); `scope`
-    names the list and its filters (the same filters must give the same scope). `pinned`:
+    `key_of(row)` gives a row's values of the `order` columns (ints, strings, datetimes);
+    `scope` names the list and its filters (the same filters must give the same scope). `pinned`:
     columns the query fixes by equality that lead the index to walk (`account_id`, …); they
     lead the ORDER BY too, so every planner picks that index rather than one on `order` alone.
     `descending` walks newest first. The pagination answers `pageSize` (rows returned),
@@ -75,8 +89,8 @@ def keyset(ctx: Context, query: Select[Any], order: Sequence[QueryableAttribute[
     limit = page.limit
     direction, key, total = (pagetokens.decode(secret, scope, page.token) if page.token
                              else (AFTER, None, None))
-    if key is not None and (not isinstance(key, list) or len(key) != len(order)):
-        raise pagetokens.invalid()
+    if key is not None:
+        key = _typed_key(order, key)
     if count and total is None:
         total = session.scalar(select(func.count()).select_from(
             query.order_by(None).subquery()))
