@@ -136,6 +136,7 @@ def find_groups(ctx: Context, query: str | None, source: str | None) -> paging.P
         pattern = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         statement = statement.where(ProfileGroup.name.ilike(f"%{pattern}%", escape="\\"))
     page = paging.keyset(ctx, statement, order=[ProfileGroup.id], key_of=lambda g: (g.id,),
+                         pinned=[ProfileGroup.account_id, ProfileGroup.source],
                          scope=f"directory/find-groups|{chosen}|{query or ''}")
     members, folders = _tallies(ctx, page.rows)
     wrapper: dict[str, Any] = {"folders": [_folder(g, members, folders) for g in page.rows],

@@ -106,7 +106,7 @@ def list_managed_senders(ctx: Context, to: str | None = None, sender: str | None
         query = query.where(ManagedSender.action == wanted)
     scope = f"managedsender|{recipient or ''}|{sender_address or ''}|{wanted or ''}"
     page = paging.keyset(ctx, query, order=[ManagedSender.id], key_of=lambda row: (row.id,),
-                         scope=scope)
+                         pinned=[ManagedSender.account_id], scope=scope)
     return paging.Paged(data=[_view(row) for row in page.rows], pagination=page.pagination)
 
 

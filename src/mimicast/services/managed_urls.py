@@ -154,7 +154,7 @@ def list_managed_urls(ctx: Context, domain_or_url: str | None,
         else:
             query = query.where(ManagedUrl.url.icontains(needle, autoescape=True))
     page = paging.keyset(ctx, query, order=[ManagedUrl.url, ManagedUrl.id],
-                         key_of=lambda row: (row.url, row.id),
+                         key_of=lambda row: (row.url, row.id), pinned=[ManagedUrl.account_id],
                          scope=f"ttp/url/get-all-managed-urls|{needle}|{exact_match}")
     return paging.Paged(data=[view(row) for row in page.rows], pagination=page.pagination)
 

@@ -173,6 +173,7 @@ class ProfileGroup(Base):
 
     __tablename__ = "profile_groups"
     __table_args__ = (UniqueConstraint("account_id", "parent_id", "name"),
+                      Index("ix_profile_groups_account_source_id", "account_id", "source", "id"),
                       NEVER_REUSED_IDS)
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = account_key()
@@ -277,6 +278,7 @@ class ManagedSender(Base):
 
     __tablename__ = "managed_senders"
     __table_args__ = (UniqueConstraint("account_id", "sender", "recipient"),
+                      Index("ix_managed_senders_account_id_id", "account_id", "id"),
                       NEVER_REUSED_IDS)
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = account_key()

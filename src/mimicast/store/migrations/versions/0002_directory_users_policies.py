@@ -48,6 +48,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('managed_senders', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_managed_senders_account_id'), ['account_id'], unique=False)
+        batch_op.create_index('ix_managed_senders_account_id_id', ['account_id', 'id'], unique=False)
 
     op.create_table('managed_urls',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -147,6 +148,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('source', sa.String(length=16), nullable=False, server_default=sa.text("'cloud'")))
         batch_op.add_column(sa.Column('connection_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key('fk_profile_groups_connection', 'directory_connections', ['connection_id'], ['id'], ondelete='SET NULL')
+        batch_op.create_index('ix_profile_groups_account_source_id', ['account_id', 'source', 'id'], unique=False)
 
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('domain', sa.String(length=253), nullable=False, server_default=sa.text("''")))
@@ -202,6 +204,7 @@ def downgrade() -> None:
         batch_op.drop_column('domain')
 
     with op.batch_alter_table('profile_groups', schema=None) as batch_op:
+        batch_op.drop_index('ix_profile_groups_account_source_id')
         batch_op.drop_constraint('fk_profile_groups_connection', type_='foreignkey')
         batch_op.drop_column('connection_id')
         batch_op.drop_column('source')
@@ -235,6 +238,7 @@ def downgrade() -> None:
 
     op.drop_table('managed_urls')
     with op.batch_alter_table('managed_senders', schema=None) as batch_op:
+        batch_op.drop_index('ix_managed_senders_account_id_id')
         batch_op.drop_index(batch_op.f('ix_managed_senders_account_id'))
 
     op.drop_table('managed_senders')
