@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from mimicast.catalog import ENDPOINTS
+from mimicast.services import identity
 from mimicast.testing import Harness
 from mimicast.testing.harness import Tenant, free_port
 
@@ -27,6 +28,7 @@ Run = Callable[..., "subprocess.CompletedProcess[str]"]
 VERIFY = "/api/domain/get-verification-code"
 CREATE = "/api/domain/create-domain"
 PENDING = "/api/domain/get-pending-domain"
+USERS = "/api/user/get-internal-users"
 
 
 @pytest.fixture
@@ -310,6 +312,23 @@ def test_call_data_forms(harness: Harness, run: Run, tmp_path: Path) -> None:
     single = run("call", PENDING, env=env).stdout
     assert run("call", PENDING, "--all-pages", env=env).stdout == single
     assert sorted(item["domain"] for item in json.loads(single)) == names
+
+
+def test_all_pages_follows_next_to_the_last_page(harness: Harness, run: Run) -> None:
+    tenant = harness.tenant()
+    with harness.session_ctx(tenant) as ctx:
+        for n in range(4):
+            identity.create_user(ctx, f"p{n}@{tenant.domain}")
+    body = json.dumps({"data": [{"domain": tenant.domain}],
+                       "meta": {"pagination": {"pageSize": 2}}})
+    env = env_keys(harness, tenant)
+    pages = json.loads(run("call", USERS, "--data", body, "--all-pages", env=env).stdout)
+    # One `data` wrapper per page, in order: 5 addresses, 2 a page.
+    assert [len(page["users"]) for page in pages] == [2, 2, 1]
+    assert [u["emailAddress"] for page in pages for u in page["users"]] == sorted(
+        [tenant.email, *(f"p{n}@{tenant.domain}" for n in range(4))])
+    first = json.loads(run("call", USERS, "--data", body, env=env).stdout)
+    assert first == pages[:1]
 
 
 def test_env_overrides_profile_values(harness: Harness, run: Run) -> None:
