@@ -82,7 +82,7 @@ ERRORS: dict[str, ErrorSpec] = {
         200, "The verification period of {domain} has expired; create the domain again for a "
         "new verification code"
     ),
-    # Directory groups and directory sync (helpers: add this family's codes here).
+    # Directory groups and directory sync.
     "err_folder_not_found": ErrorSpec(200, "Group not found: {id}"),
     "err_folder_group_member_already_exists": ErrorSpec(200, "Group member already exists"),
     "err_folder_email_address_not_found": ErrorSpec(200, "Error email address not found"),
@@ -102,7 +102,7 @@ ERRORS: dict[str, ErrorSpec] = {
     "err_directory_sync_failed": ErrorSpec(
         200, "Directory sync failed, nothing was imported: {reason}"
     ),
-    # Users (helpers: add this family's codes here).
+    # Users.
     "err_user_not_found": ErrorSpec(200, "User not found: {email}"),
     "err_user_domain_not_internal": ErrorSpec(
         200, "{email} is not in an internal domain of the account"
@@ -113,7 +113,7 @@ ERRORS: dict[str, ErrorSpec] = {
     "err_user_alias_not_found": ErrorSpec(200, "Alias not found: {email}"),
     "err_user_delegate_exists": ErrorSpec(200, "{delegate} is already a delegate of {email}"),
     "err_user_delegate_not_found": ErrorSpec(200, "{delegate} is not a delegate of {email}"),
-    # Managed senders and policies (helpers: add this family's codes here).
+    # Managed senders and policies.
     "err_managed_sender_not_found": ErrorSpec(200, "Managed sender not found: {id}"),
     "err_managed_sender_recipient_not_internal": ErrorSpec(
         200, "The recipient is not an address in one of the account's internal domains: {to}"
@@ -131,7 +131,7 @@ ERRORS: dict[str, ErrorSpec] = {
     "err_address_alteration_definition_exists": ErrorSpec(
         200, "The set already alters {address}"
     ),
-    # URL Protect (helpers: add this family's codes here).
+    # URL Protect.
     "err_managed_url_exists_code": ErrorSpec(
         200, "The managed URL already exists; to update it, delete and recreate"
     ),
@@ -139,7 +139,7 @@ ERRORS: dict[str, ErrorSpec] = {
     "err_ttp_url_decode_failed": ErrorSpec(
         200, "The URL is not a rewritten URL Protect link of this account"
     ),
-    # Audit (helpers: add this family's codes here).
+    # Audit.
     "err_audit_history_limit": ErrorSpec(
         200, "Historical lookup is restricted to the last {days} days"
     ),
