@@ -29,10 +29,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from mimicast.services import audit, ids
+from mimicast.services import audit, directory, ids
 from mimicast.services.context import Context
 from mimicast.services.identity import normalise_domain, normalise_email
-from mimicast.store.schema import Policy, ProfileGroup
+from mimicast.store.schema import Policy
 from mimicast.wire.dates import format_date, parse_date
 from mimicast.wire.errors import ApiError
 
@@ -53,7 +53,6 @@ FROM_PARTS = ("envelope_from", "header_from", "both")
 ETERNAL = {"from": "1900-01-01T00:00:00+0000", "to": "2100-01-01T23:59:59+0000"}
 FLAGS = {"override": False, "bidirectional": False, "enabled": True, "enforced": False}
 CONDITIONS = ("sourceIPs", "hostnames", "spfDomains")
-GROUP_ID_KIND = "group"  # directory group ids: ids.secure_id("group", ProfileGroup.id)
 
 
 # Validation ---------------------------------------------------------------------------------
@@ -140,8 +139,8 @@ def _target(ctx: Context, given: Mapping[str, Any], type_field: str,
         value = normalise_email(value, field)
     elif key == "emailDomain":
         value = normalise_domain(value, field)
-    elif key == "groupId" and profile_group_of(ctx, value) is None:
-        raise ApiError("err_folder_not_found", field=field, id=value)
+    elif key == "groupId":
+        directory.get_group(ctx, value, field)  # the caller's group, or err_folder_not_found
     return {"type": kind, key: value}
 
 
@@ -156,13 +155,6 @@ def _attribute(given: Any, field: str) -> dict[str, str]:
     if "id" not in attribute and "name" not in attribute:
         raise ApiError("err_validation_null", field=f"{field}.name")
     return attribute
-
-
-def profile_group_of(ctx: Context, group_id: str) -> ProfileGroup | None:
-    """The caller's profile group behind a directory group id, or None."""
-    number = ids.row_id(GROUP_ID_KIND, group_id)
-    group = ctx.session.get(ProfileGroup, number) if number is not None else None
-    return group if group is not None and group.account_id == ctx.caller.account_id else None
 
 
 def _date(given: Mapping[str, Any], base: Mapping[str, Any], side: str) -> str | None:

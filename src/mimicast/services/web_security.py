@@ -18,20 +18,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import select
-
-from mimicast.services import audit, directory, ids
+from mimicast.services import audit, directory, ids, policies
 from mimicast.services.context import Context
 from mimicast.services.identity import DOMAIN, normalise_domain, normalise_email
 from mimicast.store.schema import Policy
 from mimicast.wire.dates import format_date, parse_date
 from mimicast.wire.errors import ApiError
 
-FAMILY = "webwhiteurl"
-ID_KIND = "webwhiteurl"
+FAMILY = "webwhiteurl"  # also the kind of its ids
 # What an eternal start or end reads as, as blocked-sender policies show it.
-FROM_DATE_DEFAULT = "1900-01-01T00:00:00+0000"
-TO_DATE_DEFAULT = "2100-01-01T23:59:59+0000"
+FROM_DATE_DEFAULT = policies.ETERNAL["from"]
+TO_DATE_DEFAULT = policies.ETERNAL["to"]
 # Who a policy applies to, and the field naming the sender for the types that need one.
 FROM_TYPES: dict[str, str | None] = {
     "everyone": None,
@@ -47,7 +44,7 @@ URL_SCHEMES = ("http", "https")
 
 
 def secure_id(number: int) -> str:
-    return ids.secure_id(ID_KIND, number)
+    return ids.secure_id(FAMILY, number)
 
 
 # Validation ---------------------------------------------------------------------------------
@@ -170,14 +167,6 @@ def _targets(given: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
 
 # Storage ------------------------------------------------------------------------------------
 
-def _find(ctx: Context, policy_id: str) -> Policy:
-    number = ids.row_id(ID_KIND, policy_id)
-    row = ctx.session.get(Policy, number) if number is not None else None
-    if row is None or row.account_id != ctx.caller.account_id or row.family != FAMILY:
-        raise ApiError("err_policy_not_found", field="id", id=policy_id)
-    return row
-
-
 def _view(row: Policy) -> dict[str, Any]:
     settings: Any = row.body["policy"]
     policy = {key: settings[key] for key in ("description", "fromDate", "toDate",
@@ -193,12 +182,7 @@ def create_policy(ctx: Context, policy: Mapping[str, Any],
                   targets: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """A new block/allow policy; answers `{id, policy{…, createTime, lastUpdated}, targets}`."""
     settings = _settings(ctx, policy)
-    now = ctx.now()
-    row = Policy(account_id=ctx.caller.account_id, family=FAMILY, parent_id=None,
-                 body={"policy": settings, "targets": _targets(targets)},
-                 created_at=now, updated_at=now)
-    ctx.session.add(row)
-    ctx.session.flush()
+    row = policies.add_row(ctx, FAMILY, {"policy": settings, "targets": _targets(targets)})
     audit.record(ctx, audit.POLICY, "Web security policy created", settings["description"])
     return _view(row)
 
@@ -206,10 +190,8 @@ def create_policy(ctx: Context, policy: Mapping[str, Any],
 def get_policies(ctx: Context, policy_id: str | None = None) -> list[dict[str, Any]]:
     """All of the account's policies, oldest first, or the one named by `policy_id`."""
     if policy_id is not None:
-        return [_view(_find(ctx, policy_id))]
-    rows = ctx.session.scalars(select(Policy).where(
-        Policy.account_id == ctx.caller.account_id, Policy.family == FAMILY).order_by(Policy.id))
-    return [_view(row) for row in rows]
+        return [_view(policies.find_row(ctx, FAMILY, policy_id))]
+    return [_view(row) for row in policies.family_rows(ctx, FAMILY)]
 
 
 def update_policy(ctx: Context, policy_id: str, policy: Mapping[str, Any] | None = None,
@@ -219,19 +201,17 @@ def update_policy(ctx: Context, policy_id: str, policy: Mapping[str, Any] | None
     if policy is None and targets is None:
         raise ApiError("err_validation_null", field="policy",
                        message="Give policy, targets or both")
-    row = _find(ctx, policy_id)
+    row = policies.find_row(ctx, FAMILY, policy_id)
     current: Any = row.body
     settings = _settings(ctx, policy or {}, current["policy"])
     new_targets = _targets(targets) if targets is not None else current["targets"]
-    # A new dict, not an in-place change: the JSON column only notices assignment.
-    row.body = {"policy": settings, "targets": new_targets}
-    row.updated_at = ctx.now()
+    policies.save_row(ctx, row, {"policy": settings, "targets": new_targets})
     audit.record(ctx, audit.POLICY, "Web security policy updated", settings["description"])
     return _view(row)
 
 
 def delete_policy(ctx: Context, policy_id: str) -> dict[str, Any]:
-    row = _find(ctx, policy_id)
+    row = policies.find_row(ctx, FAMILY, policy_id)
     description: Any = row.body["policy"]
     ctx.session.delete(row)
     audit.record(ctx, audit.POLICY, "Web security policy deleted", description["description"])
