@@ -13,14 +13,14 @@ once, and one that is both blocked and allowed is refused.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-from mimicast.services import audit, directory, ids, policies
+from mimicast.services import audit, directory, ids, managed_urls, policies
 from mimicast.services.context import Context
-from mimicast.services.identity import DOMAIN, normalise_domain, normalise_email
+from mimicast.services.identity import normalise_domain, normalise_email
+from mimicast.services.managed_urls import UrlParts
 from mimicast.store.schema import Policy
 from mimicast.wire.dates import format_date, parse_date
 from mimicast.wire.errors import ApiError
@@ -107,28 +107,14 @@ def _settings(ctx: Context, given: Mapping[str, Any],
 
 
 def _url(value: str, field: str) -> str:
-    reason = "a URL needs an http:// or https:// scheme and a host name"
-    text = value.strip()
-    try:
-        parts = urlsplit(text)
-        host, port = parts.hostname, parts.port
-    except ValueError:  # a bad port or an unbalanced IPv6 bracket
-        raise ApiError("err_validation_invalid_value", field=field, reason=reason) from None
-    if (parts.scheme.lower() not in URL_SCHEMES or not host or "@" in parts.netloc
-            or any(c.isspace() for c in text) or not _is_host(host)):
-        raise ApiError("err_validation_invalid_value", field=field, reason=reason)
-    netloc = f"[{host}]" if ":" in host else host
-    if port is not None:
-        netloc += f":{port}"
-    return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
-
-
-def _is_host(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return DOMAIN.match(host.rstrip(".")) is not None
-    return True
+    """An http(s) URL as URL Protect normalises it, with "/" for an empty path and no
+    credentials in it."""
+    parts = managed_urls.parse_url(value, field)
+    if parts.scheme not in URL_SCHEMES or urlsplit(value.strip()).username is not None:
+        raise ApiError("err_validation_invalid_value", field=field,
+                       reason="a URL needs an http:// or https:// scheme and a host name")
+    return UrlParts(parts.scheme, parts.host, parts.port, parts.path or "/",
+                    parts.query).explicit_key
 
 
 def _targets(given: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
