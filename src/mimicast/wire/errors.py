@@ -51,9 +51,18 @@ ERRORS: dict[str, ErrorSpec] = {
     "err_rate_limit_exceeded": ErrorSpec(
         429, "Quota Exceeded: the call was not executed; retry after X-RateLimit-Reset ms.", True
     ),
+    "err_xdk_login_throttled": ErrorSpec(
+        429, "0010 Too many failed logins: try again after X-RateLimit-Reset ms.", True
+    ),
+    "err_xdk_login_busy": ErrorSpec(
+        429, "0011 Too many logins in progress: try again after X-RateLimit-Reset ms.", True
+    ),
     # Transport.
     "err_request_malformed": ErrorSpec(400, "The request body could not be parsed: {reason}"),
     "err_request_too_large": ErrorSpec(400, "The request body is larger than {limit} bytes."),
+    "err_request_headers_too_large": ErrorSpec(
+        431, "The request headers are larger than {limit} bytes."
+    ),
     "err_not_found": ErrorSpec(404, "Not Found: no endpoint at {path}"),
     "err_method_not_allowed": ErrorSpec(405, "Method Not Allowed: use POST"),
     "err_internal": ErrorSpec(500, "Internal Server Error", True),
