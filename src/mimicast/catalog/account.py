@@ -62,8 +62,9 @@ ENDPOINTS = [
     Endpoint("/api/account/get-account", "The account's settings, codes and counts.",
              lambda ctx, _item: [account.describe(ctx)], permissions.ACCOUNT_READ,
              response=AccountResponse, per_item=False,
-             snapshot=lambda deps, caller: _listed(account.recent_description(deps, caller))),
+             snapshot=lambda deps, caller: _listed(account.recent_description(deps, caller)),
+             read_only=True),
     Endpoint("/api/account/get-support-info", "The account's support arrangements.",
              lambda ctx, _item: [account.support_info(ctx)], permissions.ACCOUNT_READ,
-             response=SupportInfoResponse, per_item=False),
+             response=SupportInfoResponse, per_item=False, read_only=True),
 ]

@@ -57,9 +57,9 @@ ENDPOINTS = [
              lambda ctx, item: audit_events.get_audit_events(
                  ctx, item.startDateTime, item.endDateTime, item.query, item.categories),
              permissions.AUDIT_READ, AuditEventsItem, AuditEvent, per_item=False,
-             min_items=1, max_items=1, paged=True, page_items=None),
+             min_items=1, max_items=1, paged=True, page_items=None, read_only=True),
     Endpoint("/api/audit/get-categories",
              "The audit category codes get-audit-events accepts, with their names.",
              lambda ctx, item: audit_events.categories(),
-             permissions.AUDIT_READ, response=AuditCategory, per_item=False),
+             permissions.AUDIT_READ, response=AuditCategory, per_item=False, read_only=True),
 ]

@@ -152,13 +152,13 @@ ENDPOINTS = [
              "`data[0].folders`.",
              lambda ctx, item: directory.find_groups(ctx, item.query, item.source),
              permissions.GROUPS_READ, FindGroupsItem, FoundGroups, per_item=False,
-             max_items=1, paged=True, page_items="folders"),
+             max_items=1, paged=True, page_items="folders", read_only=True),
     Endpoint("/api/directory/get-group-members",
              "A group's members (addresses and domains), paged by address, in "
              "`data[0].groupMembers`.",
              lambda ctx, item: directory.group_members(ctx, item.id),
              permissions.GROUPS_READ, GroupRefItem, GroupMembers, per_item=False,
-             min_items=1, max_items=1, paged=True, page_items="groupMembers"),
+             min_items=1, max_items=1, paged=True, page_items="groupMembers", read_only=True),
     Endpoint("/api/directory/add-group-member",
              "Add an address (`emailAddress`) or a whole `domain` to a group; a member already "
              "there is `err_folder_group_member_already_exists`.",
@@ -200,5 +200,5 @@ ENDPOINTS = [
              lambda ctx, item: [dirsync.connection_view(row)
                                 for row in dirsync.list_connections(ctx)],
              permissions.DIRECTORY_SYNC_READ, NoItem, Connection,
-             per_item=False),
+             per_item=False, read_only=True),
 ]

@@ -109,12 +109,13 @@ ENDPOINTS = [
              "The account's domains awaiting verification; `data: [{domain}]` or `[{id}]` "
              "narrows the list.",
              lambda ctx, item: domains.pending_domains(ctx, item.domain, item.id),
-             permissions.DOMAINS_REGISTER, DomainFilterItem, PendingDomain, per_item=False),
+             permissions.DOMAINS_REGISTER, DomainFilterItem, PendingDomain, per_item=False,
+             read_only=True),
     Endpoint("/api/domain/get-verification-code",
              "The TXT value that proves ownership of each given domain.",
              lambda ctx, item: domains.verification_code(ctx, item.domain),
              permissions.DOMAINS_REGISTER, DomainItem, VerificationCode,
-             min_items=1, max_items=50),
+             min_items=1, max_items=50, read_only=True),
     Endpoint("/api/domain/verify-domain",
              "Look up the domain's DNS TXT records; when one holds the token, the domain "
              "becomes internal. Otherwise a retryable `err_domain_verification_failed`.",
@@ -125,7 +126,7 @@ ENDPOINTS = [
              "`verified`, `created`, `expiry` and `verifiedDate` (\"\" when not applicable).",
              lambda ctx, item: domains.provision_status(ctx, item.domain),
              permissions.DOMAINS_REGISTER, DomainItem, ProvisionStatus,
-             min_items=1, max_items=50),
+             min_items=1, max_items=50, read_only=True),
     Endpoint("/api/domain/delete-pending-domain",
              "Withdraw a pending registration, named by `domain` or `id`; internal domains "
              "are refused with `err_domain_not_pending`.",
@@ -135,5 +136,6 @@ ENDPOINTS = [
              "The account's internal (verified) domains; `data: [{domain}]` or `[{id}]` "
              "narrows the list.",
              lambda ctx, item: domains.internal_domains(ctx, item.domain, item.id),
-             permissions.DOMAINS_READ, DomainFilterItem, InternalDomain, per_item=False),
+             permissions.DOMAINS_READ, DomainFilterItem, InternalDomain, per_item=False,
+             read_only=True),
 ]

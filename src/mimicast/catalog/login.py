@@ -60,7 +60,8 @@ def logout(ctx: Context, item: LogoutRequest) -> dict[str, Any]:
 ENDPOINTS = [
     Endpoint("/api/login/discover-authentication",
              "Find the regional API URL and the login methods of an address (unsigned).",
-             None, None, DiscoverRequest, DiscoverResponse, unsigned=True, max_items=1),
+             None, None, DiscoverRequest, DiscoverResponse, unsigned=True, max_items=1,
+             read_only=True),
     Endpoint("/api/login/login",
              "Log in with Basic-Cloud or Basic-AD credentials: a new binding, or with "
              "`accessKey` a refresh of that binding (unsigned).",

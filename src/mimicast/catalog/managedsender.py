@@ -77,7 +77,7 @@ ENDPOINTS = [
              lambda ctx, item: managed_senders.list_managed_senders(ctx, item.to, item.sender,
                                                                     item.action),
              permissions.MANAGED_SENDERS_READ, ManagedSenderFilterItem, ManagedSenderResult,
-             per_item=False, paged=True),
+             per_item=False, paged=True, read_only=True),
     Endpoint("/api/managedsender/delete-managed-sender",
              "Remove managed senders by `id`: the pair is then neither permitted nor blocked. "
              "Not in the published API.",

@@ -55,6 +55,11 @@ class Endpoint:
     # Where a page's records sit: the key of the wrapper object `data[0]` that holds them
     # ("users", "folders", …), or None when they are `data` itself.
     page_items: str | None = None
+    # The endpoint only reads the store. Its transaction never takes the write lock (SQLite
+    # has one writer at a time) and may not write: a read-only endpoint that tries gets an
+    # error from the store, not a silent lock wait. False (the default) for anything that
+    # records a change or an audit event.
+    read_only: bool = False
 
     def __post_init__(self) -> None:
         if self.paged and self.per_item:

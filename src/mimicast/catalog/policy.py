@@ -286,7 +286,8 @@ BLOCKED_SENDER_ENDPOINTS = [
              "The account's blocked-sender policies, oldest first; `data: [{id}]` answers "
              "that one policy.",
              lambda ctx, item: policies.get_option_policies(ctx, BLOCKED, item.id),
-             permissions.POLICIES_READ, PolicyFilterItem, OptionPolicyResult, per_item=False),
+             permissions.POLICIES_READ, PolicyFilterItem, OptionPolicyResult, per_item=False,
+             read_only=True),
     Endpoint("/api/policy/blockedsenders/delete-policy",
              "Delete blocked-sender policies by `id`; an unknown id is a fail entry "
              "(`err_policy_not_found`).",
@@ -303,7 +304,8 @@ ADDRESS_ALTERATION_ENDPOINTS = [
              "The account's address alteration sets, oldest first; `data: [{id}]` answers "
              "that one set.",
              lambda ctx, item: address_alteration.get_sets(ctx, item.id),
-             permissions.POLICIES_READ, PolicyFilterItem, AlterationSetResult, per_item=False),
+             permissions.POLICIES_READ, PolicyFilterItem, AlterationSetResult, per_item=False,
+             read_only=True),
     Endpoint("/api/policy/address-alteration/delete-address-alteration-set",
              "Delete sets by `id`, with their definitions; refused while a policy applies "
              "the set (`err_address_alteration_set_in_use`). Not in the published API.",
@@ -324,7 +326,7 @@ ADDRESS_ALTERATION_ENDPOINTS = [
              lambda ctx, item: address_alteration.get_definitions(ctx,
                                                                   item.addressAlterationSetId),
              permissions.POLICIES_READ, AlterationSetFilterItem, AlterationDefinitionResult,
-             per_item=False),
+             per_item=False, read_only=True),
     Endpoint("/api/policy/address-alteration/delete-definition",
              "Delete definitions by `id`.",
              lambda ctx, item: address_alteration.delete_definition(ctx, item.id),
@@ -341,7 +343,7 @@ ADDRESS_ALTERATION_ENDPOINTS = [
              "that one policy.",
              lambda ctx, item: address_alteration.get_policies(ctx, item.id),
              permissions.POLICIES_READ, PolicyFilterItem, AlterationPolicyResult,
-             per_item=False),
+             per_item=False, read_only=True),
     Endpoint("/api/policy/address-alteration/update-policy",
              f"Change a policy by `id`: a given `addressAlterationSetId` moves it; {_UPDATE}",
              lambda ctx, item: address_alteration.update_policy(ctx, item.id, _set_id(item),
@@ -366,7 +368,8 @@ ANTISPOOFING_ENDPOINTS = [
              "The account's anti-spoofing bypass policies, oldest first; `data: [{id}]` "
              "answers that one policy.",
              lambda ctx, item: policies.get_option_policies(ctx, BYPASS, item.id),
-             permissions.POLICIES_READ, PolicyFilterItem, OptionPolicyResult, per_item=False),
+             permissions.POLICIES_READ, PolicyFilterItem, OptionPolicyResult, per_item=False,
+             read_only=True),
     Endpoint("/api/policy/antispoofing-bypass/update-policy",
              f"Change a policy by `id`: a given `option` replaces it; {_UPDATE}",
              lambda ctx, item: policies.update_option_policy(ctx, BYPASS, item.id, item.option,

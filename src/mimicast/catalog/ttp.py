@@ -104,7 +104,7 @@ ENDPOINTS = [
              lambda ctx, item: managed_urls.list_managed_urls(ctx, item.domainOrUrl,
                                                               item.exactMatch),
              permissions.URL_PROTECT_READ, ManagedUrlFilterItem, ManagedUrl, per_item=False,
-             paged=True, page_items=None),
+             paged=True, page_items=None, read_only=True),
     Endpoint("/api/ttp/url/delete-managed-url",
              "Remove managed URLs by `id`; success answers `data: []`.",
              lambda ctx, item: managed_urls.delete_managed_url(ctx, item.id),
@@ -114,5 +114,5 @@ ENDPOINTS = [
              "issued; anything else fails with `err_ttp_url_decode_failed`.",
              lambda ctx, item: {"url": url_rewrite.decode(ctx, item.url), "success": True},
              permissions.URL_DECODE, DecodeUrlItem, DecodedUrl, min_items=1, max_items=25,
-             scalar_field="url"),
+             scalar_field="url", read_only=True),
 ]

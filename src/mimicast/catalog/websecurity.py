@@ -164,7 +164,7 @@ ENDPOINTS = [
              "`data: [{id}]` answers that one policy.",
              lambda ctx, item: web_security.get_policies(ctx, item.id),
              permissions.WEB_SECURITY_READ, WebPolicyFilterItem, WebPolicyResult,
-             per_item=False),
+             per_item=False, read_only=True),
     Endpoint("/api/policy/webwhiteurl/update-policy-with-targets",
              "Change a policy by `id`: each given `policy` field replaces the stored one "
              "(`from` as a whole), given `targets` replace the whole list.",
