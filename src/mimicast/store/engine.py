@@ -1,20 +1,43 @@
-"""The database engine and sessions: SQLite (WAL) by default, PostgreSQL by URL."""
+"""The database engine and its units of work: SQLite (WAL) by default, PostgreSQL by URL.
+
+SQLite has one writer at a time. A transaction that starts as a reader and then writes
+(`BEGIN` DEFERRED) cannot wait for the lock when another writer got there first: SQLite
+answers "database is locked" at once, whatever the busy timeout. So a unit of work says up
+front what it is: a write unit takes this process's writer lock and then `BEGIN IMMEDIATE`
+(which waits, up to the busy timeout, for writers in other processes); a read unit begins
+DEFERRED under `PRAGMA query_only`, reads a WAL snapshot without waiting for anyone, and is
+refused if it tries to write. A plain ORM session (`Store.session()`, for reads outside a
+unit) begins DEFERRED as SQLAlchemy would. PostgreSQL needs none of this.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import random
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from mimicast.store.unit import Unit
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 T = TypeVar("T")
+
+# How a SQLite transaction begins: set in the connection's info just before `begin()`, read
+# (and removed) by the begin listener; a transaction that does not say begins DEFERRED.
+_BEGIN_MODE = "mimicast_begin"
+_QUERY_ONLY = "mimicast_query_only"
+READ, WRITE = "read", "write"
+_BEGIN = {READ: "BEGIN", WRITE: "BEGIN IMMEDIATE", None: "BEGIN"}
+BUSY_TIMEOUT_MS = 30_000
 
 
 def normalise_url(url: str) -> str:
@@ -24,29 +47,53 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str) -> Engine:
+def _private_file(database: str) -> None:
+    """The SQLite file and the folder made for it readable by the owner only: they hold
+    password hashes and encrypted secrets. SQLite gives its -wal and -shm files the
+    database file's mode."""
+    path = Path(database)
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+    if not path.exists():
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    elif path.stat().st_mode & 0o077 and path.owner() == Path.home().owner():
+        path.chmod(0o600)  # made by an earlier version, world-readable
+
+
+def make_engine(url: str, connections: int = 5) -> Engine:
+    """An engine whose pool keeps `connections` open (more are opened when needed)."""
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        return create_engine(url, pool_pre_ping=True, pool_size=connections, max_overflow=20)
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        _private_file(parsed.database)
+    engine = create_engine(url, pool_size=connections, max_overflow=20,
+                           connect_args={"check_same_thread": False,
+                                         "timeout": BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy, not pysqlite, issue BEGIN, so SAVEPOINTs (one per request item) work.
+        # SQLAlchemy, not pysqlite, begins transactions (the listener below), so that
+        # SAVEPOINTs work and each transaction says whether it writes.
         dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.close()
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON",
+                       f"busy_timeout={BUSY_TIMEOUT_MS}"):
+            dbapi_connection.execute(f"PRAGMA {pragma}")
 
     @event.listens_for(engine, "begin")
-    def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+    def _begin(connection: Connection) -> None:
+        info = connection.info
+        mode = info.pop(_BEGIN_MODE, None)
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        # Straight to the driver: this runs for every transaction.
+        reading = mode == READ
+        if info.get(_QUERY_ONLY, False) != reading:
+            driver.execute(f"PRAGMA query_only={'ON' if reading else 'OFF'}")
+            info[_QUERY_ONLY] = reading
+        driver.execute(_BEGIN[mode])
 
     return engine
 
@@ -81,11 +128,13 @@ def migrate(engine: Engine) -> None:
 
 
 def is_write_conflict(error: DBAPIError) -> bool:
-    """A transaction lost a race and may simply be run again: SQLite's "database is locked"
-    (a deferred transaction upgrading to a write after another thread wrote) or PostgreSQL's
-    serialization failure / deadlock."""
+    """A transaction lost a race and may simply be run again: PostgreSQL's serialization
+    failure, deadlock, or unique violation (a concurrent transaction inserted the key this
+    one had checked was free: the rerun sees its row), or SQLite's "database is locked" once
+    another process held the write lock past the busy timeout. (SQLite's writers take turns,
+    so a unique violation there is no race.)"""
     code = getattr(error.orig, "sqlstate", None)
-    return code in {"40001", "40P01"} or "database is locked" in str(error.orig)
+    return code in {"40001", "40P01", "23505"} or "database is locked" in str(error.orig)
 
 
 WRITE_CONFLICT_ATTEMPTS = 5
@@ -104,18 +153,52 @@ def retrying(work: Callable[[], T]) -> T:
 
 
 class Store:
-    """An engine and its session factory; one per process."""
+    """An engine, its ORM session factory and its units of work; one per process."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, connections: int = 5) -> None:
         self.url = normalise_url(url)
-        self.engine = make_engine(self.url)
+        self.engine = make_engine(self.url, connections)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.sqlite = self.engine.dialect.name == "sqlite"
+        # Writers of this process queue here rather than in SQLite's busy loop, which
+        # polls with sleeps of up to 100 ms.
+        self._writer = threading.Lock()
+        self._held = threading.local()
 
     def migrate(self) -> None:
         migrate(self.engine)
 
     def session(self) -> Session:
+        """A standalone ORM session, for reading outside a unit (tests, look-ups); changes
+        belong in a write unit, which never waits on SQLite's lock mid-transaction."""
         return self.sessions()
+
+    def hold(self) -> Connection:
+        """Keep one connection for the calling thread: its units then run on it, with no
+        checkout from the pool. For threads that do nothing but store work."""
+        connection = self.engine.connect()
+        self._held.connection = connection
+        return connection
+
+    @contextlib.contextmanager
+    def unit(self, *, write: bool = True) -> Iterator[Unit]:
+        """One transaction, committed when the block ends and rolled back if it raises.
+        `write=False` promises not to write (on SQLite the store holds it to that)."""
+        held: Connection | None = getattr(self._held, "connection", None)
+        connection = held if held is not None and not held.closed else self.engine.connect()
+        lock = self._writer if write and self.sqlite else None
+        try:
+            if lock is not None:
+                lock.acquire()
+            if self.sqlite:
+                connection.info[_BEGIN_MODE] = WRITE if write else READ
+            with connection.begin() as transaction, Unit(connection, transaction) as unit:
+                yield unit
+        finally:
+            if lock is not None:
+                lock.release()
+            if connection is not held:
+                connection.close()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -52,6 +52,11 @@ class Base(DeclarativeBase):
 NEVER_REUSED_IDS = {"sqlite_autoincrement": True}
 
 
+# Every foreign key column leads an index (tests/store/test_schema.py checks it): deleting a
+# parent row looks up its children by that column, and without an index each delete (and each
+# cascade) scans the child table.
+
+
 def account_key() -> Mapped[int]:
     """The owning tenant: every row below belongs to one account, and goes with it."""
     return mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
@@ -113,7 +118,7 @@ class User(Base):
     # "cloud" (made here) or "ldap" (imported by a directory sync, from `connection_id`).
     source: Mapped[str] = mapped_column(String(16), default="cloud")
     connection_id: Mapped[int | None] = mapped_column(
-        ForeignKey("directory_connections.id", ondelete="SET NULL"))
+        ForeignKey("directory_connections.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime]
 
 
@@ -178,12 +183,12 @@ class ProfileGroup(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = account_key()
     parent_id: Mapped[int | None] = mapped_column(
-        ForeignKey("profile_groups.id", ondelete="CASCADE"))
+        ForeignKey("profile_groups.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     # "cloud" (made here) or "ldap" (imported by a directory sync, from `connection_id`).
     source: Mapped[str] = mapped_column(String(16), default="cloud")
     connection_id: Mapped[int | None] = mapped_column(
-        ForeignKey("directory_connections.id", ondelete="SET NULL"))
+        ForeignKey("directory_connections.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime]
 
 
@@ -235,9 +240,10 @@ class AppSetting(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = account_key()
     description: Mapped[str] = mapped_column(String(500))
-    group_id: Mapped[int] = mapped_column(ForeignKey("profile_groups.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("profile_groups.id", ondelete="CASCADE"),
+                                          index=True)
     auth_profile_id: Mapped[int] = mapped_column(
-        ForeignKey("auth_profiles.id", ondelete="CASCADE"))
+        ForeignKey("auth_profiles.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime]
 
 
@@ -262,7 +268,7 @@ class Binding(Base):
     account_id: Mapped[int] = account_key()
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     application_id: Mapped[int] = mapped_column(
-        ForeignKey("applications.id", ondelete="CASCADE"))
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True)
     access_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     access_key_hint: Mapped[str] = mapped_column(String(16))
     secret_key_enc: Mapped[bytes] = mapped_column(LargeBinary)
@@ -300,7 +306,8 @@ class Policy(Base):
     account_id: Mapped[int] = account_key()
     family: Mapped[str] = mapped_column(String(64))
     # The object this one belongs to (a definition's address-alteration set), if any.
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("policies.id", ondelete="CASCADE"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("policies.id", ondelete="CASCADE"),
+                                                  index=True)
     body: Mapped[dict[str, object]] = mapped_column(JSON)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -1,0 +1,210 @@
+"""Statements compiled once and run straight on the driver's cursor.
+
+For every execution SQLAlchemy looks the statement up by cache key, then runs it through an
+execution context, events and result metadata; the ORM adds identity-mapped objects. On
+SQLite that machinery costs 5–10× the query itself: ~100–150 µs for a page of 25 rows that
+SQLite reads in ~20 µs (benchmarks/README.md, "Where the time went"). So the statements of
+the hot paths are `Query` objects, built once at import with named `bindparam`s: SQLAlchemy
+still writes the SQL (once per dialect) and the columns' own types still convert values both
+ways — the same TypeDecorators the ORM uses, so what a query writes the ORM reads back and the
+other way round. What is skipped is the per-call machinery.
+
+A query runs in a `Unit`, inside its transaction; rows are named tuples.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ClauseElement
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.compiler import SQLCompiler
+
+from mimicast.store.unit import Unit
+
+Convert = Callable[[Any], Any]
+_POSTCOMPILE = "__[POSTCOMPILE_{}]"
+LIKE_ESCAPE = "\\"
+
+
+def contains(text: str) -> str:
+    """A case-folded LIKE pattern matching `text` anywhere, its own `%` and `_` taken
+    literally; use it with `column.ilike(bindparam(…), escape=LIKE_ESCAPE)`."""
+    folded = text.lower()
+    for special in (LIKE_ESCAPE, "%", "_"):
+        folded = folded.replace(special, LIKE_ESCAPE + special)
+    return f"%{folded}%"
+
+
+@dataclass
+class _Plan:
+    """A statement compiled for one dialect, with how to bind its parameters and read rows."""
+
+    sql: str
+    positional: bool
+    order: tuple[str, ...]  # bind names in placeholder order (positional paramstyles)
+    defaults: dict[str, Any]  # values the statement carries itself (literals, limits)
+    generated: dict[str, Callable[[], Any]]  # columns' Python-side defaults (INSERT, UPDATE)
+    required: frozenset[str]
+    binders: dict[str, Convert]
+    expanding: frozenset[str]
+    row: type | None  # the named tuple of a row; None for statements returning no rows
+    converters: tuple[Convert | None, ...] | None  # per column; None when none converts
+    expanded: dict[tuple[int, ...], str] = field(default_factory=dict)
+
+    def text(self, values: Mapping[str, Any]) -> str:
+        """The SQL with each expanding parameter's list spelled out (cached per length)."""
+        if not self.expanding:
+            return self.sql
+        lengths = tuple(len(values[name]) for name in sorted(self.expanding))
+        sql = self.expanded.get(lengths)
+        if sql is None:
+            sql = self.sql
+            for name in sorted(self.expanding):
+                count = len(values[name])
+                marks = (["?"] * count if self.positional
+                         else [f"%({name}_{i})s" for i in range(count)])
+                sql = sql.replace(_POSTCOMPILE.format(name), ", ".join(marks))
+            self.expanded[lengths] = sql
+        return sql
+
+    def parameters(self, given: Mapping[str, Any]) -> tuple[str, Sequence[Any] | dict[str, Any]]:
+        missing = self.required - given.keys()
+        if missing:
+            raise TypeError(f"missing query parameter(s): {', '.join(sorted(missing))}")
+        values = {**self.defaults, **given}
+        for name, make in self.generated.items():
+            if name not in given:
+                values[name] = make()
+        for name in self.expanding:
+            if not values[name]:
+                raise ValueError(f"{name}: an IN list needs at least one value")
+        binders = self.binders
+        if self.positional:
+            bound: list[Any] = []
+            for name in self.order:
+                value = values[name]
+                convert = binders.get(name)
+                if name in self.expanding:
+                    bound.extend(convert(v) if convert else v for v in value)
+                else:
+                    bound.append(convert(value) if convert else value)
+            return self.text(values), bound
+        named: dict[str, Any] = {}
+        for name, value in values.items():
+            convert = binders.get(name)
+            if name in self.expanding:
+                for i, item in enumerate(value):
+                    named[f"{name}_{i}"] = convert(item) if convert else item
+            else:
+                named[name] = convert(value) if convert else value
+        return self.text(values), named
+
+
+def _generator(default: Any, column: Any) -> Callable[[], Any]:
+    """A column's Python-side default (`default=`, `onupdate=`) as a zero-argument function;
+    SQLAlchemy computes these in the execution context this path does without."""
+    if default.is_scalar:
+        value = default.arg
+        return lambda: value
+    if default.is_callable:
+        # SQLAlchemy wraps a plain callable to take the execution context, unused here.
+        return lambda: default.arg(None)
+    raise ValueError(f"{column}: only scalar or callable Python-side defaults are supported")
+
+
+def _row_type(names: list[str]) -> type:
+    return namedtuple("Row", names, rename=True)
+
+
+def _plan(statement: ClauseElement, dialect: Dialect) -> _Plan:
+    compiled = statement.compile(dialect=dialect)
+    assert isinstance(compiled, SQLCompiler)
+    if compiled.escaped_bind_names:
+        raise ValueError("use plain bind parameter names (letters, digits, underscores)")
+    # Each bind parameter with the name the SQL gives it (anonymous ones get `status_1`…).
+    names = compiled.bind_names
+    defaults = {name: bind.value for bind, name in names.items()
+                if not bind.required and bind.callable is None}
+    binders: dict[str, Convert] = {}
+    for bind, name in names.items():
+        convert = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if convert is not None:
+            binders[name] = convert
+    row_type: type | None = None
+    converters: tuple[Convert | None, ...] | None = None
+    # A SELECT's columns, or an INSERT/UPDATE/DELETE's RETURNING ones (empty without).
+    columns = getattr(statement, "exported_columns", None)
+    if columns:
+        row_type = _row_type(list(columns.keys()))
+        found = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
+                      for column in columns)
+        converters = found if any(found) else None
+    generated = {column.key: _generator(column.default, column)
+                 for column in compiled.insert_prefetch}
+    generated.update({column.key: _generator(column.onupdate, column)
+                      for column in compiled.update_prefetch})
+    return _Plan(sql=compiled.string, positional=compiled.positional,
+                 order=tuple(compiled.positiontup or ()), defaults=defaults, generated=generated,
+                 required=frozenset(name for bind, name in names.items() if bind.required),
+                 binders=binders,
+                 expanding=frozenset(name for bind, name in names.items() if bind.expanding),
+                 row=row_type, converters=converters)
+
+
+class Query:
+    """A statement with named parameters (`bindparam("account")`), run as
+    `QUERY.all(unit, account=…)`. Build it once, at import."""
+
+    def __init__(self, statement: ClauseElement) -> None:
+        self.statement = statement
+        self._plans: dict[str, _Plan] = {}
+
+    def _run(self, unit: Unit, params: Mapping[str, Any]) -> tuple[_Plan, Any]:
+        dialect = unit.connection.dialect
+        plan = self._plans.get(dialect.name)
+        if plan is None:
+            plan = self._plans[dialect.name] = _plan(self.statement, dialect)
+        sql, bound = plan.parameters(params)
+        driver = unit.driver
+        try:
+            return plan, driver.execute(sql, bound)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, driver, None):
+                unit.connection.invalidate(error)
+            # The errors SQLAlchemy itself raises, so callers catch one kind (IntegrityError…).
+            raise DBAPIError.instance(sql, bound, error, dialect.loaded_dbapi.Error,
+                                      dialect=dialect) from error
+
+    def all(self, unit: Unit, **params: Any) -> list[Any]:
+        plan, cursor = self._run(unit, params)
+        rows = cursor.fetchall()
+        make = plan.row
+        assert make is not None, "a statement that returns no rows"
+        converters = plan.converters
+        if converters is None:
+            return [make(*row) for row in rows]
+        return [make(*[convert(value) if convert else value
+                       for convert, value in zip(converters, row, strict=True)])
+                for row in rows]
+
+    def first(self, unit: Unit, **params: Any) -> Any:
+        rows = self.all(unit, **params)
+        return rows[0] if rows else None
+
+    def scalars(self, unit: Unit, **params: Any) -> list[Any]:
+        """The first column of every row."""
+        return [row[0] for row in self.all(unit, **params)]
+
+    def scalar(self, unit: Unit, **params: Any) -> Any:
+        row = self.first(unit, **params)
+        return row[0] if row is not None else None
+
+    def execute(self, unit: Unit, **params: Any) -> int:
+        """An INSERT, UPDATE or DELETE: the number of rows it touched."""
+        _, cursor = self._run(unit, params)
+        return int(cursor.rowcount)
