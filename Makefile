@@ -11,6 +11,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
+	@echo "Installed into $(VENV): 'source $(BIN)/activate' puts the mimicast command on your PATH."
 
 serve: $(STAMP)
 	$(BIN)/mimicast serve

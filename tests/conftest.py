@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from mimicast.testing import Harness, fresh_database
@@ -62,16 +62,24 @@ def store_url(request: pytest.FixtureRequest) -> Iterator[str]:
 CliRunner = Callable[..., "subprocess.CompletedProcess[str]"]
 
 
+def _clean_environment() -> dict[str, str]:
+    """This environment without MIMICAST_* variables: every one is a setting the commands
+    read, and a developer's own must not change what the tests see."""
+    return {name: value for name, value in os.environ.items()
+            if not name.startswith("MIMICAST_")}
+
+
 @pytest.fixture
 def cli(tmp_path: Path) -> CliRunner:
-    """Run `mimicast ARGS…` as a real subprocess with its own data directory (store and key)."""
-    env = dict(os.environ)
-    env["MIMICAST_HOME"] = str(tmp_path)
-    env.pop("MIMICAST_DB", None)
+    """Run `mimicast ARGS…` as a real subprocess with its own data directory (store and key),
+    `env` added to its environment."""
+    base = dict(_clean_environment(), MIMICAST_HOME=str(tmp_path))
 
-    def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def run(*args: str, check: bool = True,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         # stdin is never the terminal: a command that would prompt must fail, not hang.
-        result = subprocess.run([sys.executable, "-m", "mimicast", *args], env=env,
+        result = subprocess.run([sys.executable, "-m", "mimicast", *args],
+                                env={**base, **(env or {})},
                                 stdin=subprocess.DEVNULL, capture_output=True, text=True,
                                 timeout=120)
         if check and result.returncode != 0:
@@ -98,21 +106,27 @@ Serve = Callable[..., Served]
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[Serve]:
     """Start `python -m mimicast serve ARGS… --port P` with this test's data directory (so the
-    same store as the `cli` fixture's); every process is terminated at teardown."""
+    same store as the `cli` fixture's) and `env` added to the environment; with
+    `port_from_env`, P goes in MIMICAST_PORT instead of the flag. Every process is terminated
+    at teardown."""
     processes: list[tuple[subprocess.Popen[bytes], Any]] = []
 
-    def start(*args: str) -> Served:
+    def start(*args: str, env: dict[str, str] | None = None,
+              port_from_env: bool = False) -> Served:
         port = free_port()
-        env = dict(os.environ, MIMICAST_HOME=str(tmp_path))
-        env.pop("MIMICAST_DB", None)
+        environment = dict(_clean_environment(), MIMICAST_HOME=str(tmp_path), **(env or {}))
+        port_flag = [] if port_from_env else ["--port", str(port)]
+        if port_from_env:
+            environment["MIMICAST_PORT"] = str(port)
         log_path = tmp_path / f"server-{port}.log"
         log = log_path.open("wb")
         process = subprocess.Popen(
-            [sys.executable, "-m", "mimicast", "serve", "--port", str(port), *args],
-            env=env, stdout=log, stderr=subprocess.STDOUT)
+            [sys.executable, "-m", "mimicast", "serve", *port_flag, *args],
+            env=environment, stdout=log, stderr=subprocess.STDOUT)
         processes.append((process, log))
-        _wait_for_port(process, port, log_path)
-        return Served(f"http://127.0.0.1:{port}", log_path)
+        url = f"http://127.0.0.1:{port}"
+        _wait_until_healthy(process, url, log_path)
+        return Served(url, log_path)
 
     try:
         yield start
@@ -127,12 +141,15 @@ def serve(tmp_path: Path) -> Iterator[Serve]:
             log.close()
 
 
-def _wait_for_port(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+def _wait_until_healthy(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    """Until /healthz answers: the port accepts connections (into its backlog) as soon as it
+    is bound, before the server has printed anything or runs."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"the server exited with {process.returncode}:\n{log.read_text()}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
-            return
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
         time.sleep(0.1)
-    pytest.fail(f"the server did not listen on {port}:\n{log.read_text()}")
+    pytest.fail(f"the server did not answer at {url}:\n{log.read_text()}")

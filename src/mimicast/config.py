@@ -1,15 +1,30 @@
-"""Settings, from the command line or `MIMICAST_*` environment variables.
+"""Settings: command-line flags over `MIMICAST_*` environment variables over the defaults here.
 
-The environment is how `mimicast serve --workers N` hands its flags to each worker process.
+One typed model validates everything at start-up. The environment is also how
+`mimicast serve --workers N` hands its settings to each worker process (`to_env`).
+`MIMICAST_HOME` (the data directory) is read directly, and `MIMICAST_SECRET_KEY` where the key
+is loaded (services/crypto.py): neither is a setting of its own.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
+from importlib.util import find_spec
 from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from platformdirs import user_data_dir
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+ENV_PREFIX = "MIMICAST_"
+# uvicorn's log levels (uvicorn.config.LOG_LEVELS; a test keeps the two equal). Spelled out so
+# reading the settings does not import uvicorn.
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+SQLITE_PREFIX = "sqlite:///"
+POSTGRES_PREFIXES = ("postgresql://", "postgres://", "postgresql+psycopg://")
+REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 def data_dir() -> Path:
@@ -17,61 +32,141 @@ def data_dir() -> Path:
 
 
 def _default_db() -> str:
-    return f"sqlite:///{data_dir() / 'mimicast.db'}"
+    return f"{SQLITE_PREFIX}{data_dir() / 'mimicast.db'}"
 
 
-@dataclass
-class Settings:
-    db: str = field(default_factory=_default_db)
+def _default_key_file() -> str:
+    return str(data_dir() / "secret.key")
+
+
+def env_name(setting: str) -> str:
+    """The environment variable of a setting: `port` → `MIMICAST_PORT`."""
+    return f"{ENV_PREFIX}{setting.upper()}"
+
+
+def hide_password(url: str) -> str:
+    """The URL with its password masked, for messages (a database URL may carry one)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host  # an IPv6 address
+    port = f":{parts.port}" if parts.port is not None else ""
+    netloc = f"{parts.username or ''}:***@{host}{port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class Settings(BaseSettings):
+    # env_ignore_empty: `MIMICAST_REDIS_URL=` means "not set", as in a shell.
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_ignore_empty=True,
+                                      extra="forbid", frozen=True)
+
+    db: str = Field(default_factory=_default_db)
     host: str = "127.0.0.1"
-    port: int = 8080
+    port: int = Field(default=8080, ge=0, le=65535)
     # What discover-authentication tells clients as `region.api`; defaults to http://host:port.
     public_url: str | None = None
-    workers: int = 1
+    workers: int = Field(default=1, ge=1)
     # Overrides every account's call quota when set.
-    rate_limit: int | None = None
+    rate_limit: int | None = Field(default=None, ge=1)
     # A 401 also carries the string-to-sign the server expected (x-mc-expected-string-to-sign).
     explain_auth: bool = False
     # Off by default: real clients reuse dates and request ids (client-compatibility.md 5, 6).
-    max_clock_skew: int | None = None
+    max_clock_skew: int | None = Field(default=None, ge=1)
     reject_replayed_request_ids: bool = False
     # Where the key that encrypts secrets at rest lives; never in the database.
-    key_file: str = field(default_factory=lambda: str(data_dir() / "secret.key"))
+    key_file: str = Field(default_factory=_default_key_file)
     # "simulated": TXT records come from the zone `mimicast admin dns` edits; "real": DNS.
-    dns: str = "simulated"
+    dns: Literal["simulated", "real"] = "simulated"
     # Share rate-limit state between workers and hosts.
     redis_url: str | None = None
     # How long an application or binding stays cached; a revoked binding stops within this.
-    cache_seconds: float = 1.0
+    cache_seconds: float = Field(default=1.0, ge=0)
+    log_level: str = "warning"
+    # Threads per worker process that run store work; each keeps one database connection.
+    store_threads: int = Field(default=4, ge=1)
+    # Password checks (argon2) run at once per process, and how many may wait; a login beyond
+    # that is answered HTTP 429.
+    login_concurrency: int = Field(default=2, ge=1)
+    login_queue: int = Field(default=32, ge=0)
+    # Failed logins for one address, and from one client address, before it is throttled;
+    # the throttle starts at login_backoff_seconds and doubles up to login_backoff_max_seconds.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_max_failures_per_client: int = Field(default=20, ge=1)
+    login_backoff_seconds: float = Field(default=30.0, gt=0)
+    login_backoff_max_seconds: float = Field(default=900.0, gt=0)
+    # The largest request head (request line + headers) accepted; larger ones get HTTP 431.
+    max_header_bytes: int = Field(default=32768, ge=1024)
+
+    @field_validator("db")
+    @classmethod
+    def _supported_database(cls, url: str) -> str:
+        if url.startswith(SQLITE_PREFIX):
+            if url == SQLITE_PREFIX:
+                raise ValueError(f"give a path after {SQLITE_PREFIX}")
+            return url
+        if url.startswith(POSTGRES_PREFIXES):
+            if find_spec("psycopg") is None:
+                raise ValueError("PostgreSQL needs the psycopg driver: "
+                                 "pip install 'mimicast[postgres]'")
+            return url
+        scheme = url.split("://", 1)[0] if "://" in url else url
+        raise ValueError(f"unsupported database {scheme!r}: use sqlite:///PATH or "
+                         "postgresql://USER@HOST/DATABASE")
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, url: str | None) -> str | None:
+        if url is not None:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValueError("use an http:// or https:// URL, e.g. https://mimicast.example")
+        return url
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis(cls, url: str | None) -> str | None:
+        if url is not None:
+            if urlsplit(url).scheme not in REDIS_SCHEMES:
+                raise ValueError("use a redis://, rediss:// or unix:// URL")
+            if find_spec("redis") is None:
+                raise ValueError("sharing rate limits needs the redis client: "
+                                 "pip install 'mimicast[redis]'")
+        return url
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level(cls, level: Any) -> Any:
+        if isinstance(level, str):
+            level = level.strip().lower()
+            if level not in LOG_LEVELS:
+                raise ValueError(f"use one of {', '.join(LOG_LEVELS)}")
+        return level
 
     @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
-    @classmethod
-    def from_env(cls, **overrides: object) -> Settings:
-        """Environment values, then explicit overrides (None means: not given)."""
-        settings = cls()
-        for f in fields(cls):
-            raw = os.environ.get(f"MIMICAST_{f.name.upper()}")
-            if raw is not None:
-                setattr(settings, f.name, _parse(f.type, raw))
-        for name, value in overrides.items():
-            if value is not None:
-                setattr(settings, name, value)
-        return settings
-
     def to_env(self) -> dict[str, str]:
-        return {f"MIMICAST_{f.name.upper()}": str(getattr(self, f.name))
-                for f in fields(self) if getattr(self, f.name) is not None}
+        """Every setting as the variable that reproduces it (an unset one as empty, which
+        means unset): how `serve` hands its settings to its worker processes."""
+        values = self.model_dump(mode="json")
+        return {env_name(name): "" if value is None else
+                str(value).lower() if isinstance(value, bool) else str(value)
+                for name, value in values.items()}
+
+    @classmethod
+    def explicit(cls, **values: Any) -> Settings:
+        """`values` over the defaults, ignoring the environment: a test server must not pick
+        up the developer's MIMICAST_* variables."""
+        return _ExplicitSettings(**values)
 
 
-def _parse(annotation: object, raw: str) -> object:
-    text = str(annotation)
-    if "bool" in text:
-        return raw.strip().lower() in {"1", "true", "yes", "on"}
-    if "int" in text:
-        return int(raw)
-    if "float" in text:
-        return float(raw)
-    return raw
+class _ExplicitSettings(Settings):
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)

@@ -529,8 +529,17 @@ def test_db_option(cli: Cli, tmp_path: Path, store_url: str) -> None:
 
 
 def test_unusable_db_url(cli: Cli) -> None:
-    line = fails(cli, "account", "list", "--db", "nosuchdriver://x")
-    assert "cannot open the database nosuchdriver://x" in line
+    message = fails(cli, "account", "list", "--db", "nosuchdriver://x", code=2)
+    assert message == ("error: --db (MIMICAST_DB): unsupported database 'nosuchdriver': use "
+                       "sqlite:///PATH or postgresql://USER@HOST/DATABASE\n")
+
+
+def test_unreachable_db(cli: Cli, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    line = fails(cli, "account", "list", "--db", f"sqlite:///{blocker}/x.db")
+    assert line.startswith(f"error: cannot open the database sqlite:///{blocker}/x.db: Not a "
+                           f"directory: {blocker}")
 
 
 def test_admin_help_lists_every_group(cli: Cli) -> None:

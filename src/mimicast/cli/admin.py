@@ -5,7 +5,6 @@ rich table or, with `--json`, JSON for scripts. A service's ApiError is one red 
 stderr and exit code 1; usage errors exit 2 (typer).
 """
 
-import typer
 
 from mimicast.cli import (
     admin_access,
@@ -14,10 +13,10 @@ from mimicast.cli import (
     admin_directory,
     admin_urlprotect,
 )
+from mimicast.cli.common import command_group
 
-app = typer.Typer(
-    help="Administer accounts, domains, users, roles, groups, profiles, applications.",
-    no_args_is_help=True)
+# Its help is where it is registered, lazily: cli/main.py.
+app = command_group()
 
 app.add_typer(admin_directory.accounts, name="account")
 app.add_typer(admin_directory.domains, name="domain")

@@ -3,22 +3,22 @@ authentication profile (binding TTL) each user gets."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from mimicast.cli.admin_common import AccountCode, Db, Json, done, show, store, unit, when
-from mimicast.services import identity, profiles
-from mimicast.services.context import Context
-from mimicast.store.schema import AppSetting, AuthProfile, ProfileGroup
+from mimicast.cli.common import command_group
 
-roles = typer.Typer(help="Administrative roles and their members.", no_args_is_help=True)
-groups = typer.Typer(help="Profile groups: a folder tree of addresses and domains.",
-                     no_args_is_help=True)
-auth_profiles = typer.Typer(help="Authentication profiles: how long bindings live.",
-                            no_args_is_help=True)
-app_settings = typer.Typer(help="Application settings: a group gets an authentication profile.",
-                           no_args_is_help=True)
+if TYPE_CHECKING:
+    from mimicast.services import identity
+    from mimicast.services.context import Context
+    from mimicast.store.schema import AppSetting, AuthProfile
+
+roles = command_group("Administrative roles and their members.")
+groups = command_group("Profile groups: a folder tree of addresses and domains.")
+auth_profiles = command_group("Authentication profiles: how long bindings live.")
+app_settings = command_group("Application settings: a group gets an authentication profile.")
 
 
 # Roles --------------------------------------------------------------------------------------
@@ -29,6 +29,8 @@ def _role_json(view: identity.RoleView) -> dict[str, Any]:
 
 
 def _role_view(ctx: Context, name: str) -> dict[str, Any]:
+    from mimicast.services import identity
+
     ctx.session.flush()
     wanted = name.strip().lower()
     return next(_role_json(v) for v in identity.list_roles(ctx) if v.name.lower() == wanted)
@@ -37,6 +39,8 @@ def _role_view(ctx: Context, name: str) -> dict[str, Any]:
 @roles.command("list")
 def role_list(db: Db = None, account: AccountCode = None, as_json: Json = False) -> None:
     """Roles with their permissions and members."""
+    from mimicast.services import identity
+
     with store(db) as deps, unit(deps, account) as ctx:
         rows = [_role_json(v) for v in identity.list_roles(ctx)]
     show(as_json, rows, "Roles", ("Role", "Built-in", "Permissions", "Members"),
@@ -52,6 +56,8 @@ def role_create(
     db: Db = None, account: AccountCode = None, as_json: Json = False,
 ) -> None:
     """Create a role with the given permissions."""
+    from mimicast.services import identity
+
     with store(db) as deps, unit(deps, account) as ctx:
         role = identity.create_role(ctx, name, permission, description)
         value = _role_view(ctx, role.name)
@@ -60,6 +66,8 @@ def role_create(
 
 def _membership(role: str, email: str, add: bool, db: str | None, account: str | None,
                 as_json: bool) -> None:
+    from mimicast.services import identity
+
     with store(db) as deps, unit(deps, account) as ctx:
         if add:
             identity.add_role_member(ctx, role, email)
@@ -90,6 +98,8 @@ def role_remove_user(role: Annotated[str, typer.Argument(help="Role name.")],
 # Profile groups -----------------------------------------------------------------------------
 
 def _group_json(ctx: Context, path: str) -> dict[str, Any]:
+    from mimicast.services import profiles
+
     ctx.session.flush()
     group = profiles.find_group(ctx, path)
     canonical = profiles.group_path(ctx.session, group)
@@ -102,6 +112,8 @@ def group_create(path: Annotated[str, typer.Argument(
                      help="Folder path, e.g. 'Integrations/Splunk Admin'.")],
                  db: Db = None, account: AccountCode = None, as_json: Json = False) -> None:
     """Create a group (and any missing folders above it)."""
+    from mimicast.services import profiles
+
     with store(db) as deps, unit(deps, account) as ctx:
         profiles.create_group(ctx, path)
         value = _group_json(ctx, path)
@@ -111,6 +123,8 @@ def group_create(path: Annotated[str, typer.Argument(
 @groups.command("list")
 def group_list(db: Db = None, account: AccountCode = None, as_json: Json = False) -> None:
     """Every group with its members."""
+    from mimicast.services import profiles
+
     with store(db) as deps, unit(deps, account) as ctx:
         rows = [{"path": path, "members": members} for path, members in profiles.list_groups(ctx)]
     show(as_json, rows, "Profile groups", ("Group", "Members"),
@@ -123,6 +137,8 @@ def group_add_member(path: Annotated[str, typer.Argument(help="Group path.")],
                          help="An address (user@example.com) or a whole domain.")],
                      db: Db = None, account: AccountCode = None, as_json: Json = False) -> None:
     """Add an address or a domain to a group."""
+    from mimicast.services import profiles
+
     with store(db) as deps, unit(deps, account) as ctx:
         profiles.add_group_member(ctx, path, address)
         value = _group_json(ctx, path)
@@ -135,6 +151,8 @@ def group_remove_member(path: Annotated[str, typer.Argument(help="Group path.")]
                         db: Db = None, account: AccountCode = None,
                         as_json: Json = False) -> None:
     """Remove an address or a domain from a group."""
+    from mimicast.services import profiles
+
     with store(db) as deps, unit(deps, account) as ctx:
         profiles.remove_group_member(ctx, path, address)
         value = _group_json(ctx, path)
@@ -144,6 +162,8 @@ def group_remove_member(path: Annotated[str, typer.Argument(help="Group path.")]
 # Authentication profiles --------------------------------------------------------------------
 
 def _profile_json(profile: AuthProfile) -> dict[str, Any]:
+    from mimicast.services import profiles
+
     return {"id": profile.id, "description": profile.description,
             "ttl": profiles.format_ttl(profile.ttl_seconds), "ttlSeconds": profile.ttl_seconds,
             "extendOnValidate": profile.extend_on_validate, "default": profile.is_default,
@@ -160,6 +180,8 @@ def auth_profile_create(
     db: Db = None, account: AccountCode = None, as_json: Json = False,
 ) -> None:
     """Create an authentication profile; prints its id."""
+    from mimicast.services import profiles
+
     with store(db) as deps, unit(deps, account) as ctx:
         value = _profile_json(profiles.create_auth_profile(
             ctx, description, profiles.parse_ttl(ttl), extend_on_validate))
@@ -169,6 +191,8 @@ def auth_profile_create(
 @auth_profiles.command("list")
 def auth_profile_list(db: Db = None, account: AccountCode = None, as_json: Json = False) -> None:
     """The account's authentication profiles."""
+    from mimicast.services import profiles
+
     with store(db) as deps, unit(deps, account) as ctx:
         rows = [_profile_json(p) for p in profiles.list_auth_profiles(ctx)]
     show(as_json, rows, "Authentication profiles",
@@ -180,6 +204,9 @@ def auth_profile_list(db: Db = None, account: AccountCode = None, as_json: Json 
 # Application settings -----------------------------------------------------------------------
 
 def _setting_json(ctx: Context, setting: AppSetting) -> dict[str, Any]:
+    from mimicast.services import profiles
+    from mimicast.store.schema import AuthProfile, ProfileGroup
+
     group = ctx.session.get(ProfileGroup, setting.group_id)
     profile = ctx.session.get(AuthProfile, setting.auth_profile_id)
     assert group is not None and profile is not None  # foreign keys
@@ -199,6 +226,8 @@ def app_setting_create(
     db: Db = None, account: AccountCode = None, as_json: Json = False,
 ) -> None:
     """Give a group's members an authentication profile."""
+    from mimicast.services import profiles
+
     with store(db) as deps, unit(deps, account) as ctx:
         value = _setting_json(ctx, profiles.create_app_setting(ctx, description, group,
                                                                auth_profile))
@@ -209,6 +238,8 @@ def app_setting_create(
 @app_settings.command("list")
 def app_setting_list(db: Db = None, account: AccountCode = None, as_json: Json = False) -> None:
     """The account's application settings; the oldest matching one wins."""
+    from mimicast.services import profiles
+
     with store(db) as deps, unit(deps, account) as ctx:
         rows = [_setting_json(ctx, s) for s in profiles.list_app_settings(ctx)]
     show(as_json, rows, "Application settings", ("Id", "Description", "Group", "Profile", "TTL"),

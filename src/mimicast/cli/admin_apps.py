@@ -4,17 +4,19 @@ secret key pairs) users hold for them."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from mimicast.cli.admin_common import AccountCode, Db, Json, done, show, store, unit, when
-from mimicast.services import applications, identity
-from mimicast.store.schema import Application
+from mimicast.cli.common import command_group
 
-apps = typer.Typer(help="Registered applications (app id + app key).", no_args_is_help=True)
-bindings = typer.Typer(help="Bindings: users' access keys, per application.",
-                       no_args_is_help=True)
+if TYPE_CHECKING:
+    from mimicast.services import applications
+    from mimicast.store.schema import Application
+
+apps = command_group("Registered applications (app id + app key).")
+bindings = command_group("Bindings: users' access keys, per application.")
 
 
 def _app_json(app: Application) -> dict[str, Any]:
@@ -30,6 +32,8 @@ def app_register(
     db: Db = None, account: AccountCode = None, as_json: Json = False,
 ) -> None:
     """Register an application; prints its app id and app key (shown only here)."""
+    from mimicast.services import applications
+
     with store(db) as deps, unit(deps, account) as ctx:
         registered = applications.register_application(ctx, name, description)
     value = {"appId": registered.app_id, "appKey": registered.app_key,
@@ -43,6 +47,8 @@ def app_register(
 @apps.command("list")
 def app_list(db: Db = None, account: AccountCode = None, as_json: Json = False) -> None:
     """The account's registered applications (without their keys)."""
+    from mimicast.services import applications
+
     with store(db) as deps, unit(deps, account) as ctx:
         rows = [_app_json(a) for a in applications.list_applications(ctx)]
     show(as_json, rows, "Registered applications", ("App id", "Name", "Description", "Revoked"),
@@ -53,6 +59,8 @@ def app_list(db: Db = None, account: AccountCode = None, as_json: Json = False) 
 def app_revoke(app_id: Annotated[str, typer.Argument(help="The application's app id.")],
                db: Db = None, account: AccountCode = None, as_json: Json = False) -> None:
     """Revoke an application: its logins and signed calls stop (within the 1 s cache)."""
+    from mimicast.services import applications
+
     with store(db) as deps, unit(deps, account) as ctx:
         applications.revoke_application(ctx, app_id.strip())
     done(as_json, {"appId": app_id.strip(), "revoked": True},
@@ -73,6 +81,8 @@ def binding_list(
     db: Db = None, account: AccountCode = None, as_json: Json = False,
 ) -> None:
     """Bindings, with the first characters of each access key."""
+    from mimicast.services import applications, identity
+
     with store(db) as deps, unit(deps, account) as ctx:
         if user is not None:
             user = identity.get_user(ctx, user).email  # an unknown address is an error
@@ -92,6 +102,8 @@ def binding_revoke(binding_id: Annotated[int, typer.Argument(metavar="ID",
                                                              help="The binding's id.")],
                    db: Db = None, account: AccountCode = None, as_json: Json = False) -> None:
     """Revoke a binding: its access key stops working (within the 1 s cache)."""
+    from mimicast.services import applications
+
     with store(db) as deps, unit(deps, account) as ctx:
         applications.revoke_binding(ctx, binding_id)
     done(as_json, {"id": binding_id, "revoked": True}, f"Revoked binding {binding_id}.")

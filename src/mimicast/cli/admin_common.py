@@ -7,18 +7,21 @@ import contextlib
 import sys
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
-from rich.table import Table
-from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 
-from mimicast.cli.common import console, errors, failures_as_exit, open_deps, print_json
-from mimicast.services import identity
-from mimicast.services.context import Caller, Context, Deps
-from mimicast.wire.dates import format_date
-from mimicast.wire.errors import ApiError
+from mimicast.cli.common import (
+    console,
+    fail,
+    failures_as_exit,
+    open_deps,
+    print_json,
+    settings_from,
+)
+
+if TYPE_CHECKING:
+    from mimicast.services.context import Context, Deps
 
 ACTOR = "cli"  # the audit trail's actor for every change made from the command line
 
@@ -30,20 +33,10 @@ AccountCode = Annotated[str | None, typer.Option(
 Json = Annotated[bool, typer.Option("--json", help="Print JSON (for scripts).")]
 
 
-def fail(message: str) -> typer.Exit:
-    """Print one red line on stderr; the caller raises the returned Exit (code 1)."""
-    errors.print(f"[red]error[/red]: {escape(message)}", soft_wrap=True, highlight=False)
-    return typer.Exit(1)
-
-
 @contextlib.contextmanager
 def store(db: str | None) -> Iterator[Deps]:
     """The store for one command, disposed afterwards; a bad URL is one line, not a traceback."""
-    try:
-        deps = open_deps(db)
-    except (ArgumentError, OperationalError, ValueError) as error:
-        raise fail(f"cannot open the database {db or '(default)'}: "
-                   f"{str(error).splitlines()[0]}") from None
+    deps = open_deps(settings_from(db=db))
     try:
         yield deps
     finally:
@@ -53,14 +46,33 @@ def store(db: str | None) -> Iterator[Deps]:
 @contextlib.contextmanager
 def unit(deps: Deps, account: str | None) -> Iterator[Context]:
     """One unit of work on one account, committed once at the end; ApiError (and a write the
-    database's constraints refuse) becomes one line and exit code 1."""
-    with failures_as_exit(), deps.store.session() as session:
-        found = identity.find_account(session, account)
-        yield Context(deps, session, Caller(account_id=found.id, actor=ACTOR))
-        commit(session)
+    database's constraints refuse) becomes one line and exit code 1. The work's follow-ups
+    (a failed sync's record) run once it has ended, committed or not."""
+    from sqlalchemy.exc import IntegrityError
+
+    from mimicast.services import identity
+    from mimicast.services.context import Caller, Context
+
+    with failures_as_exit():
+        ctx: Context | None = None
+        try:
+            # A write unit: it waits its turn behind a running server's writers instead of
+            # failing half-way with "database is locked".
+            with deps.store.unit() as work:
+                found = identity.find_account(work.session, account)
+                ctx = Context(deps, work, Caller(account_id=found.id, actor=ACTOR))
+                yield ctx
+        except IntegrityError as error:
+            raise fail("the change conflicts with existing data: "
+                       f"{str(error.orig).splitlines()[0]}") from None
+        finally:
+            if ctx is not None:
+                ctx.run_followups()
 
 
 def commit(session: Any) -> None:
+    from sqlalchemy.exc import IntegrityError
+
     try:
         session.commit()
     except IntegrityError as error:
@@ -71,6 +83,8 @@ def commit(session: Any) -> None:
 
 def read_password(given: str | None, label: str = "Password") -> str:
     """The flag's value; otherwise a hidden prompt on a terminal; otherwise a clear error."""
+    from mimicast.wire.errors import ApiError
+
     with failures_as_exit():
         if given is not None:
             if not given:
@@ -86,6 +100,8 @@ def read_password(given: str | None, label: str = "Password") -> str:
 
 
 def when(value: datetime | None) -> str | None:
+    from mimicast.wire.dates import format_date
+
     return format_date(value) if value is not None else None
 
 
@@ -95,12 +111,14 @@ def show(as_json: bool, value: Any, title: str, columns: Sequence[str],
     if as_json:
         print_json(value)
         return
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left")
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*(_cell(cell) for cell in row))
-    console.print(table)
+    console().print(table)
 
 
 def done(as_json: bool, value: Any, message: str) -> None:
@@ -108,10 +126,12 @@ def done(as_json: bool, value: Any, message: str) -> None:
     if as_json:
         print_json(value)
     else:
-        console.print(message, highlight=False, soft_wrap=True, markup=False)
+        console().print(message, highlight=False, soft_wrap=True, markup=False)
 
 
 def _cell(value: Any) -> str:
+    from rich.markup import escape
+
     if value is None:
         return "-"
     if isinstance(value, bool):
@@ -119,5 +139,5 @@ def _cell(value: Any) -> str:
     if isinstance(value, (list, tuple, frozenset, set)):
         return "\n".join(escape(str(v)) for v in value) or "-"
     if isinstance(value, datetime):
-        return format_date(value)
+        return when(value) or ""
     return escape(str(value))

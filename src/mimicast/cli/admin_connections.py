@@ -9,16 +9,17 @@ from typing import Annotated, Any
 import typer
 
 from mimicast.cli.admin_common import AccountCode, Db, Json, done, show, store, unit
-from mimicast.services import dirsync
+from mimicast.cli.common import command_group
 
-connections = typer.Typer(help="Directory Sync: connections to LDIF or CSV exports, and syncs.",
-                          no_args_is_help=True)
+connections = command_group("Directory Sync: connections to LDIF or CSV exports, and syncs.")
 
 Name = Annotated[str, typer.Argument(help="The connection's name.")]
 COLUMNS = ("Name", "Kind", "Enabled", "File", "Last sync", "Status", "Result")
 
 
 def _result(view: dict[str, Any]) -> str:
+    from mimicast.services import dirsync
+
     if view["status"] == dirsync.FAILED:
         return str(view["info"])
     return ", ".join(f"{k} {v}" for k, v in view["lastResult"].items()) if view["status"] else ""
@@ -40,6 +41,8 @@ def connection_add(
     db: Db = None, account: AccountCode = None, as_json: Json = False,
 ) -> None:
     """Add a connection (its file is read at each sync, not now)."""
+    from mimicast.services import dirsync
+
     with store(db) as deps, unit(deps, account) as ctx:
         value = dirsync.connection_view(dirsync.add_connection(
             ctx, name, kind, str(file.expanduser().resolve()), enabled=not disabled))
@@ -50,6 +53,8 @@ def connection_add(
 @connections.command("list")
 def connection_list(db: Db = None, account: AccountCode = None, as_json: Json = False) -> None:
     """The account's connections and how each last synced."""
+    from mimicast.services import dirsync
+
     with store(db) as deps, unit(deps, account) as ctx:
         rows = [dirsync.connection_view(row) for row in dirsync.list_connections(ctx)]
     show(as_json, rows, "Directory connections", COLUMNS, [_row(v) for v in rows])
@@ -59,6 +64,8 @@ def connection_list(db: Db = None, account: AccountCode = None, as_json: Json = 
 def connection_show(name: Name, db: Db = None, account: AccountCode = None,
                     as_json: Json = False) -> None:
     """One connection."""
+    from mimicast.services import dirsync
+
     with store(db) as deps, unit(deps, account) as ctx:
         value = dirsync.connection_view(dirsync.find_connection(ctx, name))
     show(as_json, value, f"Directory connection {value['description']}", COLUMNS, [_row(value)])
@@ -68,6 +75,8 @@ def connection_show(name: Name, db: Db = None, account: AccountCode = None,
 def connection_remove(name: Name, db: Db = None, account: AccountCode = None,
                       as_json: Json = False) -> None:
     """Remove a connection with the users and groups it imported."""
+    from mimicast.services import dirsync
+
     with store(db) as deps, unit(deps, account) as ctx:
         value = {"description": name.strip(), **dirsync.remove_connection(ctx, name)}
     done(as_json, value, f"Removed connection {value['description']}: "
@@ -82,6 +91,8 @@ def connection_sync(
     db: Db = None, account: AccountCode = None, as_json: Json = False,
 ) -> None:
     """Sync now: users, groups and memberships follow the export file; prints the counts."""
+    from mimicast.services import dirsync
+
     with store(db) as deps, unit(deps, account) as ctx:
         chosen = dirsync.find_connection(ctx, name) if name else None
         rows = [dirsync.connection_view(row) for row in dirsync.sync(ctx, chosen)]

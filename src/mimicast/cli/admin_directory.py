@@ -3,7 +3,7 @@ zone, and users."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -14,24 +14,22 @@ from mimicast.cli.admin_common import (
     Json,
     commit,
     done,
-    fail,
     read_password,
     show,
     store,
     unit,
     when,
 )
-from mimicast.cli.common import failures_as_exit
-from mimicast.services import dns, identity
-from mimicast.services.context import Context
-from mimicast.store.schema import Account, Domain, User
+from mimicast.cli.common import command_group, fail, failures_as_exit
 
-accounts = typer.Typer(help="Accounts (tenants) and their quotas.", no_args_is_help=True)
-domains = typer.Typer(help="Internal domains.", no_args_is_help=True)
-zone = typer.Typer(help="The simulated DNS zone domain verification reads (TXT records).",
-                   no_args_is_help=True)
-users = typer.Typer(help="Users of internal domains: passwords, lock, disable.",
-                    no_args_is_help=True)
+if TYPE_CHECKING:
+    from mimicast.services.context import Context
+    from mimicast.store.schema import Account, Domain, User
+
+accounts = command_group("Accounts (tenants) and their quotas.")
+domains = command_group("Internal domains.")
+zone = command_group("The simulated DNS zone domain verification reads (TXT records).")
+users = command_group("Users of internal domains: passwords, lock, disable.")
 
 
 # Accounts -----------------------------------------------------------------------------------
@@ -61,6 +59,8 @@ def account_create(
     db: Db = None, as_json: Json = False,
 ) -> None:
     """Create an account with its built-in roles and default authentication profile."""
+    from mimicast.services import identity
+
     with store(db) as deps, failures_as_exit(), deps.store.session() as session:
         account = identity.create_account(session, name=name, region=region,
                                           admin_email=admin_email, code=code, actor=ACTOR)
@@ -73,6 +73,8 @@ def account_create(
 @accounts.command("list")
 def account_list(db: Db = None, as_json: Json = False) -> None:
     """Every account in the store."""
+    from mimicast.services import identity
+
     with store(db) as deps, deps.store.session() as session:
         rows = [account_json(a) for a in identity.list_accounts(session)]
     show(as_json, rows, "Accounts", ACCOUNT_COLUMNS, [_account_row(a) for a in rows])
@@ -89,6 +91,8 @@ def account_set(
     db: Db = None, account: AccountCode = None, as_json: Json = False,
 ) -> None:
     """Change an account's call quota and binding limit."""
+    from mimicast.services import identity
+
     with store(db) as deps, unit(deps, account) as ctx:
         value = account_json(identity.set_account_limits(
             ctx, rate_limit=rate_limit, rate_window_ms=rate_window_ms,
@@ -108,6 +112,8 @@ def domain_json(domain: Domain) -> dict[str, Any]:
 def domain_add(name: Annotated[str, typer.Argument(help="Domain name, e.g. example.com.")],
                db: Db = None, account: AccountCode = None, as_json: Json = False) -> None:
     """Add an internal domain directly (no verification)."""
+    from mimicast.services import identity
+
     with store(db) as deps, unit(deps, account) as ctx:
         value = domain_json(identity.add_internal_domain(ctx, name))
     done(as_json, value, f"Added internal domain {value['domain']}.")
@@ -116,6 +122,8 @@ def domain_add(name: Annotated[str, typer.Argument(help="Domain name, e.g. examp
 @domains.command("list")
 def domain_list(db: Db = None, account: AccountCode = None, as_json: Json = False) -> None:
     """The account's internal domains."""
+    from mimicast.services import identity
+
     with store(db) as deps, unit(deps, account) as ctx:
         rows = [domain_json(d) for d in identity.list_internal_domains(ctx)]
     show(as_json, rows, "Internal domains", ("Domain", "Status", "Created"),
@@ -130,6 +138,8 @@ def dns_add(name: Annotated[str, typer.Argument(help="Record name, e.g. example.
             value: Annotated[str, typer.Argument(help="The TXT value.")],
             db: Db = None, as_json: Json = False) -> None:
     """Add a TXT record."""
+    from mimicast.services import dns
+
     with store(db) as deps, failures_as_exit(), deps.store.session() as session:
         record = dns.add_txt(session, _record_name(name), value)
         result = {"name": record.name, "type": record.type, "value": record.value}
@@ -143,6 +153,8 @@ def dns_remove(name: Annotated[str, typer.Argument(help="Record name.")],
                    help="Only the record with this value (default: every TXT of NAME).")] = None,
                db: Db = None, as_json: Json = False) -> None:
     """Remove TXT records of a name."""
+    from mimicast.services import dns
+
     with store(db) as deps, deps.store.session() as session:
         removed = dns.remove_txt(session, _record_name(name), value)
         if removed == 0:
@@ -155,6 +167,8 @@ def dns_remove(name: Annotated[str, typer.Argument(help="Record name.")],
 @zone.command("list")
 def dns_list(db: Db = None, as_json: Json = False) -> None:
     """Every record of the simulated zone."""
+    from mimicast.services import dns
+
     with store(db) as deps, deps.store.session() as session:
         rows = [{"name": r.name, "type": r.type, "value": r.value}
                 for r in dns.list_records(session)]
@@ -181,6 +195,8 @@ def user_json(ctx: Context, user: User) -> dict[str, Any]:
 
 
 def _roles_of(ctx: Context) -> dict[str, list[str]]:
+    from mimicast.services import identity
+
     by_user: dict[str, list[str]] = {}
     for role in identity.list_roles(ctx):
         for member in role.members:
@@ -203,6 +219,8 @@ def user_create(
     db: Db = None, account: AccountCode = None, as_json: Json = False,
 ) -> None:
     """Create a user of an internal domain."""
+    from mimicast.services import identity
+
     secret = read_password(password)
     with store(db) as deps, unit(deps, account) as ctx:
         value = user_json(ctx, identity.create_user(ctx, email, password=secret, name=name,
@@ -213,6 +231,8 @@ def user_create(
 @users.command("list")
 def user_list(db: Db = None, account: AccountCode = None, as_json: Json = False) -> None:
     """The account's users."""
+    from mimicast.services import identity
+
     with store(db) as deps, unit(deps, account) as ctx:
         roles = _roles_of(ctx)
         rows = [{"email": u.email, "name": u.name, "cloudPassword": u.password_hash is not None,
@@ -233,6 +253,8 @@ def user_set_password(
     db: Db = None, account: AccountCode = None, as_json: Json = False,
 ) -> None:
     """Set the cloud password (Basic-Cloud)."""
+    from mimicast.services import identity
+
     secret = read_password(password)
     with store(db) as deps, unit(deps, account) as ctx:
         value = user_json(ctx, identity.set_password(ctx, email, secret))
@@ -247,6 +269,8 @@ def user_set_domain_password(
     db: Db = None, account: AccountCode = None, as_json: Json = False,
 ) -> None:
     """Set the directory password (Basic-AD)."""
+    from mimicast.services import identity
+
     secret = read_password(password, "Domain password")
     with store(db) as deps, unit(deps, account) as ctx:
         value = user_json(ctx, identity.set_password(ctx, email, secret, domain=True))
@@ -256,6 +280,8 @@ def user_set_domain_password(
 def _state_command(name: str, doc: str, **state: bool) -> None:
     def command(email: Annotated[str, typer.Argument(help="The user's address.")],
                 db: Db = None, account: AccountCode = None, as_json: Json = False) -> None:
+        from mimicast.services import identity
+
         with store(db) as deps, unit(deps, account) as ctx:
             value = user_json(ctx, identity.set_user_state(ctx, email, **state))
         done(as_json, value, _user_line(value, "Updated"))

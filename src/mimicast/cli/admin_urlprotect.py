@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from mimicast.cli.admin_common import AccountCode, Db, Json, done, store, unit
-from mimicast.services import url_rewrite
+from mimicast.cli.common import command_group
 
-app = typer.Typer(help="URL Protect: rewritten links (issue, decode).", no_args_is_help=True)
+app = command_group("URL Protect: rewritten links (issue, decode).")
 
 
 @app.command("rewrite")
@@ -18,6 +18,8 @@ def rewrite(url: Annotated[str, typer.Argument(help="The original URL, e.g. "
                                                     "https://example.com/page.")],
             db: Db = None, account: AccountCode = None, as_json: Json = False) -> None:
     """Issue a rewritten link for URL; prints the link (ttp/url/decode-url turns it back)."""
+    from mimicast.services import url_rewrite
+
     with store(db) as deps, unit(deps, account) as ctx:
         link = url_rewrite.rewrite(ctx, url)
     done(as_json, {"url": url.strip(), "rewrittenUrl": link}, link)
@@ -27,6 +29,8 @@ def rewrite(url: Annotated[str, typer.Argument(help="The original URL, e.g. "
 def decode(link: Annotated[str, typer.Argument(help="A rewritten link of the account.")],
            db: Db = None, account: AccountCode = None, as_json: Json = False) -> None:
     """Print the original URL behind a rewritten link the account was issued."""
+    from mimicast.services import url_rewrite
+
     with store(db) as deps, unit(deps, account) as ctx:
         original = url_rewrite.decode(ctx, link)
     done(as_json, {"url": original, "rewrittenUrl": link.strip()}, original)

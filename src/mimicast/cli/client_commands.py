@@ -16,24 +16,17 @@ import json
 import os
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from mimicast.cli import profiles
-from mimicast.cli.common import console, errors
+from mimicast.cli.common import console, errors, fail
 from mimicast.cli.profiles import Profile, ProfileError
-from mimicast.client import (
-    AuthenticationError,
-    Client,
-    MimicastError,
-    PermissionDeniedError,
-    TransportError,
-)
-from mimicast.client.paging import RepeatedTokenError
+
+if TYPE_CHECKING:
+    # The SDK (httpx with it) is imported where a command uses it: see cli/common.py.
+    from mimicast.client import Client, MimicastError
 
 ACCOUNT_PATH = "/api/account/get-account"
 # Profile field → the environment variable that overrides it.
@@ -56,13 +49,9 @@ class CliError(Exception):
     """Bad input or state the user can fix: printed as one line, exit 1."""
 
 
-def fail(message: str) -> typer.Exit:
-    # Escaped and unwrapped: messages carry data (JSON, paths) and must stay one line.
-    errors.print(f"[red]error[/red]: {escape(message)}", soft_wrap=True, highlight=False)
-    return typer.Exit(1)
-
-
 def describe(error: MimicastError, base_url: str | None = None) -> str:
+    from mimicast.client import TransportError
+
     if isinstance(error, TransportError):
         return f"cannot reach {base_url or 'the server'}: {error.message}"
     more = f" (+{len(error.errors) - 1} more)" if len(error.errors) > 1 else ""
@@ -75,6 +64,8 @@ def describe(error: MimicastError, base_url: str | None = None) -> str:
 @contextlib.contextmanager
 def one_line_errors(base_url: str | None = None) -> Iterator[None]:
     """Every failure the user can meet becomes one red line on stderr and exit 1."""
+    from mimicast.client import MimicastError
+
     try:
         yield
     except MimicastError as error:
@@ -100,6 +91,8 @@ def resolve(name: str) -> Profile:
 
 
 def client_for(profile: Profile, **options: Any) -> Client:
+    from mimicast.client import Client
+
     return Client(profile.base_url, profile.app_id, profile.app_key, profile.access_key,
                   profile.secret_key, **CLIENT_OPTIONS, **options)
 
@@ -146,7 +139,9 @@ def login(
             raise CliError("give --email, or both --access-key and --secret-key")
         where = profiles.save(profile, stored)
     who = stored.email or f"access key {stored.access_key}"
-    console.print(f"Logged in to {escape(stored.base_url)} as {escape(who)}; profile "
+    from rich.markup import escape
+
+    console().print(f"Logged in to {escape(stored.base_url)} as {escape(who)}; profile "
                   f"{escape(repr(profile))} saved in {escape(where)}.", highlight=False,
                   soft_wrap=True)
 
@@ -165,6 +160,8 @@ def _read_password(password: str | None) -> str:
 
 def _log_in(email: str, password: str | None, app_id: str, app_key: str, auth_type: str,
             base_url: str | None, region: str | None) -> Profile:
+    from mimicast.client import Client
+
     secret = _read_password(password)
     with Client.login(email, secret, app_id, app_key, auth_type=auth_type, base_url=base_url,
                       region=region, **CLIENT_OPTIONS) as client:
@@ -176,6 +173,8 @@ def _log_in(email: str, password: str | None, app_id: str, app_key: str, auth_ty
 
 def _check_keys(base_url: str | None, region: str | None, app_id: str, app_key: str,
                 access_key: str, secret_key: str) -> Profile:
+    from mimicast.client import AuthenticationError, Client, PermissionDeniedError
+
     if not base_url and not region:
         raise CliError("with --access-key, give --base-url or --region")
     with Client(base_url, app_id, app_key, access_key, secret_key, region=region,
@@ -185,7 +184,7 @@ def _check_keys(base_url: str | None, region: str | None, app_id: str, app_key: 
             client.call(ACCOUNT_PATH)
         except PermissionDeniedError:
             # The signature was accepted; only the role lacks Account | Dashboard | Read.
-            errors.print("[yellow]warning[/yellow]: the keys are valid, but their user may not "
+            errors().print("[yellow]warning[/yellow]: the keys are valid, but their user may not "
                          f"call {ACCOUNT_PATH} (HTTP 403); storing them anyway",
                          soft_wrap=True, highlight=False)
         except AuthenticationError as error:
@@ -211,12 +210,14 @@ def whoami(
     if as_json:
         emit(info)
         return
+    from rich.markup import escape
+
     lines = [("Account", f"{info['accountCode']} ({info['accountName']})"),
              ("Base URL", keys.base_url),
              ("User", keys.email or f"(keys only) access key {keys.access_key}"),
              ("Profile", profile)]
     for label, value in lines:
-        console.print(f"{label:9} {escape(str(value))}", highlight=False, soft_wrap=True)
+        console().print(f"{label:9} {escape(str(value))}", highlight=False, soft_wrap=True)
 
 
 # --- call ------------------------------------------------------------------------------------
@@ -232,6 +233,8 @@ def call(
                                    help="Follow meta.pagination.next to the last page."),
 ) -> None:
     """Make one signed call and print the answer's data as JSON."""
+    from mimicast.client import MimicastError
+
     with one_line_errors():
         if not path.startswith("/api/"):
             raise CliError(f"the path must start with /api/, not {path!r}")
@@ -298,6 +301,8 @@ def _call_once(keys: Profile, path: str, items: list[Any], meta: dict[str, Any] 
 def _call_pages(keys: Profile, path: str, items: list[Any],
                 meta: dict[str, Any] | None) -> list[Any]:
     """Every page's data, in order: the call again with `pageToken = next` until no `next`."""
+    from mimicast.client import RepeatedTokenError
+
     pagination = (meta or {}).get("pagination")
     pagination = pagination if isinstance(pagination, dict) else {}
     size = pagination.get("pageSize")
@@ -320,6 +325,10 @@ def endpoints(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list."),
 ) -> None:
     """The implemented endpoints: path, permission, items per request, summary."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
     from mimicast.catalog import ENDPOINTS
     from mimicast.server.openapi import items_label, permission_label
 
@@ -340,7 +349,7 @@ def endpoints(
         table.add_row(*(escape(str(row[column]))
                         for column in ("path", "permission", "items", "summary")))
     # Piped, the table is for grep and diff: wide rows rather than wrapped 80-column cells.
-    (console if console.is_terminal else Console(width=240)).print(table)
+    (console() if console().is_terminal else Console(width=240)).print(table)
 
 
 def register(app: typer.Typer) -> None:

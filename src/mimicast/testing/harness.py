@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ import uvicorn
 
 from mimicast.config import Settings
 from mimicast.server.app import create_app
+from mimicast.server.protocol import header_limited
 from mimicast.server.runtime import Runtime
 from mimicast.services import applications, identity, profiles
 from mimicast.services.auth import login
@@ -66,11 +67,13 @@ class LiveServer:
     """uvicorn serving a mimicast app on a free loopback port, in a thread."""
 
     def __init__(self, settings: Settings, deps: Deps | None = None) -> None:
-        self.settings = replace(settings, host="127.0.0.1", port=settings.port or free_port())
+        self.settings = settings.model_copy(
+            update={"host": "127.0.0.1", "port": settings.port or free_port()})
         self.runtime = Runtime.build(self.settings, deps)
         app = create_app(self.settings, self.runtime)
         config = uvicorn.Config(app, host="127.0.0.1", port=self.settings.port,
-                                log_level="warning", lifespan="on")
+                                log_level="warning", lifespan="on",
+                                http=header_limited(self.settings.max_header_bytes))
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 
@@ -140,8 +143,11 @@ class Harness:
     """A server plus helpers to create tenants and make signed calls against it."""
 
     def __init__(self, db_url: str, key_dir: str, **settings: Any) -> None:
-        self.settings = Settings(db=db_url, key_file=str(Path(key_dir) / "secret.key"),
-                                 port=0, **settings)
+        # Every test calls from 127.0.0.1: the per-client login throttle would count a whole
+        # test session's wrong passwords as one guesser's. The per-address one stays as served.
+        settings.setdefault("login_max_failures_per_client", 1_000_000)
+        self.settings = Settings.explicit(db=db_url, key_file=str(Path(key_dir) / "secret.key"),
+                                          port=0, **settings)
         store = Store(db_url)
         store.migrate()
         self.deps = Deps(store=store, vault=Vault(self.settings.key_file),
@@ -155,7 +161,8 @@ class Harness:
 
     def with_settings(self, **changes: Any) -> LiveServer:
         """Another server on the same store with different settings (caller stops it)."""
-        return LiveServer(replace(self.settings, port=0, **changes), self.deps).start()
+        return LiveServer(self.settings.model_copy(update={"port": 0, **changes}),
+                          self.deps).start()
 
     def close(self) -> None:
         self.http.close()
