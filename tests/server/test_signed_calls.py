@@ -231,11 +231,47 @@ def test_explain_mode_returns_the_expected_string_to_sign(server: LiveServer,
     response = post(server.url, tenant.keys, ACCOUNT, date=date, request_id=request_id,
                     secret_key=base64.b64encode(b"not the secret").decode())
     assert response.status_code == 401
+    # Everything the caller signs, but the app key: only which application's key goes there.
     assert response.headers["x-mc-expected-string-to-sign"] == (
-        f"{date}:{request_id}:{ACCOUNT}:{tenant.keys.app_key}")
+        f"{date}:{request_id}:{ACCOUNT}:<app key of application {tenant.keys.app_id}>")
     ok = post(server.url, tenant.keys, ACCOUNT)
     assert ok.status_code == 200
     assert "x-mc-expected-string-to-sign" not in ok.headers
+
+
+@pytest.mark.parametrize("server", [{"explain_auth": True}], indirect=True)
+def test_explain_mode_never_discloses_the_app_key(server: LiveServer, tenant: Tenant,
+                                                  other: Tenant) -> None:
+    """Knowing an app id is not enough to learn anything: no hint until the access key is
+    one of that application's bindings, and never the app key, in any 401."""
+    wrong_secret = base64.b64encode(b"not the secret").decode()
+    attempts = [
+        # a stranger: the app id and a made-up access key
+        {"Authorization": "MC bogus:bogus", "x-mc-app-id": tenant.keys.app_id},
+        # another application's binding presented with this app id
+        {"Authorization": f"MC {other.keys.access_key}:c2ln", "x-mc-app-id":
+            tenant.keys.app_id},
+    ]
+    for headers in attempts:
+        response = httpx.post(server.url + ACCOUNT, content=b"{}", headers={
+            **headers, "x-mc-date": signing.request_date(), "x-mc-req-id": "r"})
+        assert response.status_code == 401
+        assert "x-mc-expected-string-to-sign" not in response.headers
+        assert tenant.keys.app_key not in response.text + str(response.headers)
+    signed_wrong = post(server.url, tenant.keys, ACCOUNT, secret_key=wrong_secret)
+    assert signed_wrong.status_code == 401
+    assert tenant.keys.app_key not in signed_wrong.text + str(signed_wrong.headers)
+
+
+def test_no_credentials_at_all_is_400_credentials_missing(harness: Harness) -> None:
+    response = httpx.post(harness.url + ACCOUNT, content=b"{}")
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "err_xdk_credentials_missing"
+    # An Authorization header without an app id names no application.
+    response = httpx.post(harness.url + ACCOUNT, content=b"{}",
+                          headers={"Authorization": "MC key:sig"})
+    assert response.status_code == 200
+    assert error_of(response)["code"] == "err_developer_key"
 
 
 def test_without_explain_mode_there_is_no_hint(harness: Harness, tenant: Tenant) -> None:

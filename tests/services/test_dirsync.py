@@ -185,10 +185,17 @@ class World:
     folder: Path
 
     def run(self, work: Callable[[Context], Any], account: int | None = None) -> Any:
+        """`work` in one unit, committed; its follow-ups run afterwards, whatever happened (as
+        the server and the CLI run them)."""
         with self.deps.store.session() as session:
-            result = work(Context(self.deps, session,
-                                  Caller(account_id=account or self.account, actor="tester")))
-            session.commit()
+            ctx = Context(self.deps, session,
+                          Caller(account_id=account or self.account, actor="tester"))
+            try:
+                result = work(ctx)
+                session.commit()
+            finally:
+                session.rollback()
+                ctx.run_followups()
             return result
 
     def fails(self, work: Callable[[Context], Any]) -> ApiError:

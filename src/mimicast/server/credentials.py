@@ -8,9 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from starlette.concurrency import run_in_threadpool
-
-from mimicast.server.singleflight import SingleFlight
+from mimicast.server.singleflight import Runner, SingleFlight
 from mimicast.services import auth
 from mimicast.services.auth import AppRecord, BindingRecord
 from mimicast.services.context import Deps, Revocations
@@ -47,7 +45,9 @@ class Verified:
 
 
 class Denied(Exception):
-    """A failed check; `expected` is the string-to-sign, for the opt-in explain mode."""
+    """A failed check; `expected` is the string-to-sign, for the opt-in explain mode: set only
+    once the access key is known to belong to the application, and with the app key itself
+    replaced by a placeholder naming the application (see `explained`)."""
 
     def __init__(self, error: ApiError, expected: str | None = None,
                  binding: BindingRecord | None = None) -> None:
@@ -57,12 +57,21 @@ class Denied(Exception):
         self.binding = binding
 
 
+def explained(request: SignedRequest, app_id: str) -> str:
+    """The string the server signs, as `--explain-auth` shows it: the caller holds the app key
+    (or should), so the answer names which one goes there rather than disclosing it."""
+    return signing.data_to_sign(request.date, request.request_id, request.path,
+                                f"<app key of application {app_id}>")
+
+
 class Credentials:
-    def __init__(self, deps: Deps, ttl: float, clock: Callable[[], datetime]) -> None:
+    def __init__(self, deps: Deps, runner: Runner, ttl: float,
+                 clock: Callable[[], datetime]) -> None:
         self._deps = deps
+        self._run = runner  # where store work runs: the server's store threads
         self._apps: TtlCache[AppRecord | ApiError] = TtlCache(ttl)
         self._bindings: TtlCache[BindingRecord | None] = TtlCache(ttl)
-        self._loads = SingleFlight()
+        self._loads = SingleFlight(runner)
         self._clock = clock
 
     async def application(self, app_id: str) -> AppRecord:
@@ -75,9 +84,9 @@ class Credentials:
         return record
 
     def _load_app(self, app_id: str) -> AppRecord | ApiError:
-        with self._deps.store.session() as session:
+        with self._deps.store.unit(write=False) as unit:
             try:
-                return auth.load_application(self._deps, session, app_id)
+                return auth.load_application(self._deps, unit.session, app_id)
             except ApiError as error:
                 return error
 
@@ -92,13 +101,16 @@ class Credentials:
         return record
 
     def _load_binding(self, access_key: str) -> BindingRecord | None:
-        with self._deps.store.session() as session:
-            return auth.load_binding(self._deps, session, access_key)
+        with self._deps.store.unit(write=False) as unit:
+            return auth.load_binding(self._deps, unit.session, access_key)
 
     async def verify(self, request: SignedRequest) -> Verified:
         """app id → binding → HMAC (constant time) → usable → expiry (418)."""
         if not request.app_id:
-            raise Denied(ApiError("err_developer_key", app_id=""))
+            # Neither header: the spec's "credentials are missing"; an Authorization without
+            # an app id names no application.
+            raise Denied(ApiError("err_developer_key", app_id="") if request.authorization
+                         else ApiError("err_xdk_credentials_missing"))
         try:
             app = await self.application(request.app_id)
         except ApiError as error:
@@ -109,10 +121,9 @@ class Credentials:
         if parsed is None:
             raise Denied(ApiError("err_xdk_invalid_signature"))
         binding = await self.binding(parsed.access_key)
-        expected = signing.data_to_sign(request.date, request.request_id, request.path,
-                                        app.app_key)
         if binding is None or binding.application_id != app.id:
-            raise Denied(ApiError("err_xdk_invalid_signature"), expected)
+            raise Denied(ApiError("err_xdk_invalid_signature"))
+        expected = explained(request, request.app_id)
         if not signing.signature_matches(binding.secret, request.date, request.request_id,
                                          request.uris(), app.app_key, parsed.signature):
             raise Denied(ApiError("err_xdk_invalid_signature"), expected)
@@ -138,15 +149,14 @@ class Credentials:
         step = timedelta(seconds=max(binding.ttl_seconds / 20, 0.0))
         if binding.expires_at is not None and expires - binding.expires_at < step:
             return binding
-        await run_in_threadpool(self._write_expiry, binding.id, expires)
+        await self._run(self._write_expiry, binding.id, expires)
         extended = replace(binding, expires_at=expires)
         self._bindings.put(access_key, extended)
         return extended
 
     def _write_expiry(self, binding_id: int, expires: datetime) -> None:
-        with self._deps.store.session() as session:
-            auth.extend_binding(session, binding_id, expires)
-            session.commit()
+        with self._deps.store.unit() as unit:
+            auth.extend_binding(unit.session, binding_id, expires)
 
     def forget(self, access_key: str) -> None:
         self._bindings.forget(access_key)

@@ -1,12 +1,13 @@
 """Run a catalog endpoint: validate each item, call the service, collect `data` and `fail`.
 
-Runs in a worker thread (services are synchronous); one transaction per request, one
-savepoint per item when there are several, so a failing item leaves no trace and the good
-ones still commit.
+Runs in a store thread (services are synchronous); one unit of work per request — a read unit
+for a read-only endpoint, a write unit otherwise — and one savepoint per item when several
+items may write, so a failing item leaves no trace and the good ones still commit.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,7 @@ class Outcome:
     fail: list[dict[str, Any]] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
     revoked: Revocations = field(default_factory=Revocations)
+    followups: list[Callable[[], None]] = field(default_factory=list)
 
 
 def validation_error(error: ValidationError) -> ApiError:
@@ -63,8 +65,12 @@ def check_count(endpoint: Endpoint, items: list[Any]) -> None:
 
 def run(deps: Deps, caller: Caller, endpoint: Endpoint, items: list[Any],
         page: PageRequest | None = None) -> Outcome:
-    """The whole request in one transaction, run again (from scratch) if it lost a race."""
-    return retrying(lambda: _run_once(deps, caller, endpoint, items, page or PageRequest()))
+    """The whole request in one unit of work, run again (from scratch) if it lost a write
+    race; then its follow-ups, each in a unit of its own."""
+    outcome = retrying(lambda: _run_once(deps, caller, endpoint, items, page or PageRequest()))
+    for followup in outcome.followups:
+        followup()
+    return outcome
 
 
 def _run_once(deps: Deps, caller: Caller, endpoint: Endpoint, items: list[Any],
@@ -73,22 +79,23 @@ def _run_once(deps: Deps, caller: Caller, endpoint: Endpoint, items: list[Any],
     outcome = Outcome()
     if not endpoint.per_item:
         items = items[:1] or [{}]
-    # A savepoint per item only when there are several: a lone item that fails rolls back
-    # the whole (one-item) transaction, and the common case saves two round trips.
-    isolate = len(items) > 1
-    with deps.store.session() as session:
-        ctx = Context(deps, session, caller, page, outcome.revoked)
+    writes = not endpoint.read_only
+    # A savepoint per item only when several may write: a lone item that fails rolls back
+    # the whole (one-item) unit, and the common case saves two round trips.
+    isolate = writes and len(items) > 1
+    with deps.store.unit(write=writes) as unit:
+        ctx = Context(deps, unit, caller, page, outcome.revoked)
         for raw in items:
             try:
                 item = parse_item(endpoint, raw)
                 if isolate:
-                    with session.begin_nested():
+                    with unit.savepoint():
                         result = endpoint.handler(ctx, item)
                 else:
                     result = endpoint.handler(ctx, item)
             except ApiError as error:
-                if not isolate:
-                    session.rollback()
+                if writes and not isolate:
+                    unit.rollback()
                 key = {**raw, **error.echo} if error.echo and isinstance(raw, dict) else raw
                 outcome.fail.append(fail_entry([error], key=key))
                 continue
@@ -99,5 +106,5 @@ def _run_once(deps: Deps, caller: Caller, endpoint: Endpoint, items: list[Any],
                 outcome.data.extend(result)
             elif result is not None:
                 outcome.data.append(result)
-        session.commit()
+    outcome.followups = ctx.followups
     return outcome

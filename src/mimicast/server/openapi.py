@@ -137,19 +137,26 @@ def _model_schemas(endpoints: dict[str, Endpoint]) -> tuple[Keymap, dict[str, An
 
 
 def _error_responses() -> dict[str, Any]:
-    def described(text: str, codes: list[str]) -> dict[str, Any]:
+    def described(text: str, codes: list[str], *, quota_headers: bool = True) -> dict[str, Any]:
         listed = ", ".join(f"`{code}`" for code in codes)
-        return {"description": f"{text} ({listed}).", "headers": _rate_limit_refs(),
-                "content": {JSON_CONTENT_TYPE: {"schema": {"$ref": REF.format(
-                    model="ErrorEnvelope")}}}}
+        response: dict[str, Any] = {"description": f"{text} ({listed})."}
+        if quota_headers:
+            response["headers"] = _rate_limit_refs()
+        response["content"] = {JSON_CONTENT_TYPE: {"schema": {"$ref": REF.format(
+            model="ErrorEnvelope")}}}
+        return response
     return {
         "BadRequest": described("Malformed or oversized body, or missing credentials",
                                 ["err_request_malformed", "err_request_too_large",
                                  "err_xdk_credentials_missing"]),
-        "Unauthorized": described("Invalid signature, unknown binding, stale request or "
-                                  "failed login", ["err_xdk_invalid_signature",
-                                                   "err_xdk_authentication_failed",
-                                                   "err_xdk_stale_request"]),
+        "Unauthorized": described("Invalid signature, unknown or revoked keys, or a stale or "
+                                  "replayed request", ["err_xdk_invalid_signature",
+                                                       "err_xdk_stale_request"]),
+        "LoginFailed": described("Wrong email address or password, an unsupported realm, a "
+                                 "locked user, or an `accessKey` that is not the user's",
+                                 ["err_xdk_authentication_failed",
+                                  "err_xdk_auth_type_not_supported", "err_xdk_user_locked",
+                                  "err_xdk_binding_not_found"]),
         "Forbidden": described("The caller's roles lack the permission, or the address is "
                                "outside its scope", ["err_xdk_forbidden",
                                                      "err_xdk_operation_forbidden_for_address"]),
@@ -160,6 +167,18 @@ def _error_responses() -> dict[str, Any]:
         "RateLimited": described("The call quota is exhausted; the call was not executed. "
                                  "Retry after X-RateLimit-Reset milliseconds",
                                  ["err_rate_limit_exceeded"]),
+        "LoginThrottled": described("The login was not tried: the call quota is exhausted, "
+                                    "the address or client failed too often, or too many "
+                                    "logins are in progress. Retry after X-RateLimit-Reset "
+                                    "milliseconds", ["err_rate_limit_exceeded",
+                                                     "err_xdk_login_throttled",
+                                                     "err_xdk_login_busy"]),
+        # Both are answered before a quota is looked up, so without the X-RateLimit-* headers.
+        "HeadersTooLarge": described("The request line and headers exceed the server's limit; "
+                                     "the request was not read and the connection is closed",
+                                     ["err_request_headers_too_large"], quota_headers=False),
+        "InternalError": described("An unexpected error on the server; the call may be "
+                                   "retried", ["err_internal"], quota_headers=False),
     }
 
 
@@ -232,11 +251,17 @@ def _operation(endpoint: Endpoint, keymap: Keymap) -> dict[str, Any]:
     lines.append("HTTP 200 does not mean every item succeeded: failed items are in `fail`, "
                  "each with its `key`.")
     responses: dict[str, Any] = {
-        "200": {"description": "The envelope: results in `data`, per-item failures in `fail`.",
+        "200": {"description": "The envelope: results in `data`, per-item failures in `fail`. "
+                               "A request-level failure that clients expect with HTTP 200 (a "
+                               "bad app id, `err_developer_key`; a wrong number of items, "
+                               "`err_validation_item_count`) is this envelope with no `data` "
+                               "and one `fail` entry without `key`.",
                 "headers": _rate_limit_refs(),
                 "content": {JSON_CONTENT_TYPE: {"schema": envelope}}},
         "400": {"$ref": "#/components/responses/BadRequest"},
         "429": {"$ref": "#/components/responses/RateLimited"},
+        "431": {"$ref": "#/components/responses/HeadersTooLarge"},
+        "500": {"$ref": "#/components/responses/InternalError"},
     }
     operation: dict[str, Any] = {
         "operationId": operation_id(endpoint), "tags": [endpoint.namespace],
@@ -271,8 +296,11 @@ def _unsigned(endpoint: Endpoint, operation: dict[str, Any], responses: dict[str
         {"name": "Authorization", "in": "header", "required": True, "schema": {"type": "string"},
          "description": f"{realms} followed by base64(emailAddress:password)."},
         {"$ref": "#/components/parameters/AppId"}]
-    responses["401"] = {"$ref": "#/components/responses/Unauthorized"}
+    responses["401"] = {"$ref": "#/components/responses/LoginFailed"}
     responses["409"] = {"$ref": "#/components/responses/BindingLimit"}
+    # Besides the per-address quota, logins are throttled after failures and queue for the
+    # password check.
+    responses["429"] = {"$ref": "#/components/responses/LoginThrottled"}
 
 
 def build_openapi(endpoints: dict[str, Endpoint], server_url: str) -> dict[str, Any]:

@@ -11,8 +11,8 @@ header check.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from mimicast.server import dispatch, login
@@ -40,15 +40,25 @@ async def handle(runtime: Runtime, request: Request) -> Reply:
     try:
         return await _handle(runtime, request)
     except ApiError as error:  # request-level failures raised deeper down
-        return error_response(error, await _anonymous_quota(runtime, request))
+        return _failure(error, await _anonymous_quota(runtime, request))
     except Exception:
         log.exception("unhandled error on %s", request.scope["path"])
         return error_response(ApiError("err_internal"), None)
 
 
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 async def _anonymous_quota(runtime: Runtime, request: Request) -> Quota:
-    client = request.client.host if request.client else "unknown"
-    return await runtime.limiter.take(f"ip:{client}", UNAUTHENTICATED_LIMIT, 60_000)
+    return await runtime.limiter.take(f"ip:{_client(request)}", UNAUTHENTICATED_LIMIT, 60_000)
+
+
+def _failure(error: ApiError, quota: Quota) -> Reply:
+    """A request-level failure; one that says when to try again says it in the quota headers."""
+    if error.retry_after_ms is not None:
+        quota = replace(quota, allowed=False, remaining=0, reset_ms=error.retry_after_ms)
+    return error_response(error, quota)
 
 
 async def _read_body(request: Request) -> bytes:
@@ -94,12 +104,12 @@ async def _handle(runtime: Runtime, request: Request) -> Reply:
         try:
             items, _meta = await _read_items(request)
             if path.endswith("/discover-authentication"):
-                data, fail = await run_in_threadpool(login.discover, runtime, endpoint, items)
+                data, fail = await runtime.store.run(login.discover, runtime, endpoint, items)
                 return data_response(data, fail, quota)
-            return data_response([await login.login(runtime, endpoint, request.headers, items)],
-                                 [], quota)
+            return data_response([await login.login(runtime, endpoint, request.headers, items,
+                                                    _client(request))], [], quota)
         except ApiError as error:  # answered here so the call is counted once, not twice
-            return error_response(error, quota)
+            return _failure(error, quota)
 
     # One pass over the raw headers (ASGI servers lower-case the names) instead of a scan
     # per lookup.
@@ -153,7 +163,7 @@ async def _handle(runtime: Runtime, request: Request) -> Reply:
         outcome = await runtime.loads.run((path, caller.account_id), dispatch.run,
                                           runtime.deps, caller, endpoint, items)
     else:
-        outcome = await run_in_threadpool(dispatch.run, runtime.deps, caller, endpoint, items,
+        outcome = await runtime.store.run(dispatch.run, runtime.deps, caller, endpoint, items,
                                           page)
     runtime.credentials.forget_revoked(outcome.revoked)
     return data_response(outcome.data, outcome.fail, quota, outcome.meta)

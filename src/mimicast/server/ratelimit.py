@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -34,11 +35,16 @@ def _refill_ms(limit: int, window_ms: int) -> float:
 
 
 class MemoryLimiter:
+    """Buckets in least recently used order; past MAX_KEYS the least recently used go. A
+    flood of new keys (spoofed client addresses) then costs the idle, not the busy: a user
+    mid-burst keeps an empty bucket instead of getting a full one back."""
+
     MAX_KEYS = 100_000
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}  # key → (tokens, updated at in ms)
+        # key → (tokens, updated at in ms)
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
 
     async def take(self, key: str, limit: int, window_ms: int) -> Quota:
         now = self._clock() * 1000.0
@@ -48,9 +54,10 @@ class MemoryLimiter:
         allowed = tokens >= 1.0
         if allowed:
             tokens -= 1.0
-        if len(self._buckets) >= self.MAX_KEYS and key not in self._buckets:
-            self._buckets.clear()  # full buckets carry no information; an idle flood is dropped
         self._buckets[key] = (tokens, now)
+        self._buckets.move_to_end(key)
+        if len(self._buckets) > self.MAX_KEYS:
+            self._buckets.popitem(last=False)
         reset = 0 if tokens >= limit else math.ceil((1.0 - (tokens % 1.0)) * per_token)
         return Quota(allowed, limit, int(tokens), reset)
 

@@ -2,47 +2,85 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
 
 from mimicast.catalog import ENDPOINTS, Endpoint
 from mimicast.config import Settings
 from mimicast.server.credentials import Credentials
+from mimicast.server.loginguard import Guard, MemoryGuard, Policy, RedisGuard
+from mimicast.server.passwords import PasswordChecks
 from mimicast.server.ratelimit import Limiter, MemoryLimiter, RedisLimiter
 from mimicast.server.replay import ReplayGuard
 from mimicast.server.singleflight import SingleFlight
+from mimicast.server.storethreads import StoreThreads
 from mimicast.services.context import Deps, utcnow
 from mimicast.services.crypto import Vault
 from mimicast.services.dns import make_resolver
+from mimicast.store import revision
 from mimicast.store.engine import Store
+
+# Connections beyond the store threads' own: the odd unit outside them (start-up checks).
+SPARE_CONNECTIONS = 2
 
 
 @dataclass
 class Runtime:
     settings: Settings
     deps: Deps
+    store: StoreThreads
     credentials: Credentials
     limiter: Limiter
+    login_guard: Guard
+    passwords: PasswordChecks
     replay: ReplayGuard
     endpoints: dict[str, Endpoint]
     loads: SingleFlight
+    _background: set[asyncio.Future[Any]] = field(default_factory=set)
 
     @classmethod
     def build(cls, settings: Settings, deps: Deps | None = None) -> Runtime:
         if deps is None:
-            store = Store(settings.db)
-            store.migrate()
+            store = Store(settings.db, settings.store_threads + SPARE_CONNECTIONS)
+            with store.engine.connect() as connection:
+                behind = revision.needs_upgrade(connection)
+            if behind:  # `serve` has migrated already; a worker only checks (no Alembic)
+                store.migrate()
             deps = Deps(store=store, vault=Vault(settings.key_file),
                         resolver=make_resolver(settings.dns, store.sessions))
-        limiter: Limiter = (RedisLimiter(settings.redis_url) if settings.redis_url
-                            else MemoryLimiter())
-        return cls(settings=settings, deps=deps,
-                   credentials=Credentials(deps, settings.cache_seconds, deps.clock),
-                   limiter=limiter,
+        threads = StoreThreads(deps.store, settings.store_threads)
+        policy = Policy(settings.login_max_failures, settings.login_max_failures_per_client,
+                        settings.login_backoff_seconds, settings.login_backoff_max_seconds)
+        limiter: Limiter
+        guard: Guard
+        if settings.redis_url:
+            limiter, guard = RedisLimiter(settings.redis_url), RedisGuard(policy,
+                                                                          settings.redis_url)
+        else:
+            limiter, guard = MemoryLimiter(), MemoryGuard(policy)
+        return cls(settings=settings, deps=deps, store=threads,
+                   credentials=Credentials(deps, threads.run, settings.cache_seconds,
+                                           deps.clock),
+                   limiter=limiter, login_guard=guard,
+                   passwords=PasswordChecks(settings.login_concurrency, settings.login_queue),
                    replay=ReplayGuard(settings.max_clock_skew,
                                       settings.reject_replayed_request_ids, utcnow),
-                   endpoints=ENDPOINTS, loads=SingleFlight())
+                   endpoints=ENDPOINTS, loads=SingleFlight(threads.run))
+
+    def background(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Run `work` without waiting for it (kept referenced until it ends)."""
+        task = asyncio.ensure_future(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def close(self) -> None:
-        if isinstance(self.limiter, RedisLimiter):
-            await self.limiter.close()
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+        for closeable in (self.limiter, self.login_guard):
+            if isinstance(closeable, (RedisLimiter, RedisGuard)):
+                await closeable.close()
+        self.passwords.close()
+        self.store.close()
         self.deps.store.dispose()

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from mimicast.services import audit
 from mimicast.services.context import Caller, Context, Deps
-from mimicast.services.crypto import digest, verify_password
+from mimicast.services.crypto import digest, verify_password_in_constant_work
 from mimicast.services.identity import user_permissions
 from mimicast.services.profiles import NEVER_MS, effective_profile
 from mimicast.store.schema import Account, Application, Binding, User
@@ -41,25 +41,48 @@ def _region(session: Session, user: User) -> str:
     return session.scalar(select(Account.region).where(Account.id == user.account_id)) or ""
 
 
-def login(deps: Deps, session: Session, *, app_id: str, credentials: signing.BasicCredentials,
-          user_name: str | None, access_key: str | None) -> dict[str, object]:
-    """Check the password and mint a binding, or (with `access_key`) refresh that binding."""
+@dataclass(frozen=True)
+class LoginAttempt:
+    """What a login reads before the password is checked (in a read unit, so the slow check
+    holds no transaction)."""
+
+    app_id: int
+    account_id: int
+    email: str
+    user_id: int | None  # None: no such user in the application's account
+    stored_hash: str | None  # the hash of the realm's password, None when there is none
+
+    def failure(self) -> ApiError:
+        """The answer to a wrong password. A user without this realm's password learns that
+        (as discovery's `authenticate` already says); anything else reads the same."""
+        if self.user_id is not None and self.stored_hash is None:
+            return ApiError("err_xdk_auth_type_not_supported")
+        return ApiError("err_xdk_authentication_failed")
+
+
+def login_attempt(session: Session, *, app_id: str, credentials: signing.BasicCredentials,
+                  user_name: str | None) -> LoginAttempt:
+    """Read what checking these credentials needs; `err_developer_key` for a bad app id."""
     app = active_application(session, app_id)
     email = credentials.email.strip().lower()
-    if user_name and user_name.strip().lower() != email:
-        raise ApiError("err_xdk_authentication_failed")
     user = session.scalar(select(User).where(User.email == email))
-    stored = None
-    if user is not None:
-        stored = (user.password_hash if credentials.realm == signing.REALM_CLOUD
-                  else user.domain_password_hash)
-    if user is None or user.account_id != app.account_id:
-        # Same answer as a wrong password: an address's existence is not for strangers to learn.
-        verify_password(None, credentials.password)
-        raise ApiError("err_xdk_authentication_failed")
-    if stored is None:
-        raise ApiError("err_xdk_auth_type_not_supported")
-    if not verify_password(stored, credentials.password):
+    mismatch = bool(user_name) and str(user_name).strip().lower() != email
+    if user is None or user.account_id != app.account_id or mismatch:
+        # Same path as a wrong password: an address's existence is not for strangers.
+        return LoginAttempt(app.id, app.account_id, email, None, None)
+    stored = (user.password_hash if credentials.realm == signing.REALM_CLOUD
+              else user.domain_password_hash)
+    return LoginAttempt(app.id, app.account_id, email, user.id, stored)
+
+
+def complete_login(deps: Deps, session: Session, attempt: LoginAttempt, realm: str,
+                   access_key: str | None) -> dict[str, object]:
+    """After the password matched: mint a binding, or (with `access_key`) refresh that one."""
+    user = session.get(User, attempt.user_id) if attempt.user_id is not None else None
+    app = session.get(Application, attempt.app_id)
+    if app is None or app.revoked_at is not None:
+        raise ApiError("err_developer_key", app_id="")
+    if user is None:
         raise ApiError("err_xdk_authentication_failed")
     if user.locked or user.disabled:
         raise ApiError("err_xdk_user_locked")
@@ -89,7 +112,7 @@ def login(deps: Deps, session: Session, *, app_id: str, credentials: signing.Bas
     binding.extend_on_validate = profile.extend_on_validate
     binding.expires_at = expires
     audit.record(ctx, audit.AUTHENTICATION, event,
-                 f"{user.email} via {AUTH_TYPES[credentials.realm]} password, app {app.name}")
+                 f"{user.email} via {AUTH_TYPES[realm]} password, app {app.name}")
     return {
         "accessKey": access_key,
         "secretKey": secret_key,
@@ -98,6 +121,31 @@ def login(deps: Deps, session: Session, *, app_id: str, credentials: signing.Bas
         "extendOnValidate": profile.extend_on_validate,
         "username": user.email,
     }
+
+
+def login(deps: Deps, session: Session, *, app_id: str, credentials: signing.BasicCredentials,
+          user_name: str | None, access_key: str | None) -> dict[str, object]:
+    """Every step of a login in one go, on one session (the CLI and tests; the server runs the
+    steps apart, with throttling and the password check on a bounded pool)."""
+    attempt = login_attempt(session, app_id=app_id, credentials=credentials,
+                            user_name=user_name)
+    if not verify_password_in_constant_work(attempt.stored_hash, credentials.password):
+        raise attempt.failure()
+    return complete_login(deps, session, attempt, credentials.realm, access_key)
+
+
+def record_login_failure(deps: Deps, session: Session, attempt: LoginAttempt, client: str,
+                         throttled_ms: int) -> None:
+    """A failed login to a known user, in its account's audit trail; and whether the address
+    is now throttled."""
+    if attempt.user_id is None:
+        return
+    ctx = Context(deps, session, Caller(account_id=attempt.account_id, actor=attempt.email,
+                                        user_id=attempt.user_id))
+    audit.record(ctx, audit.AUTHENTICATION, "Login failed", f"{attempt.email} from {client}")
+    if throttled_ms:
+        audit.record(ctx, audit.AUTHENTICATION, "Login throttled",
+                     f"{attempt.email} from {client}: no logins for {throttled_ms / 1000:g} s")
 
 
 def _check_binding_limit(session: Session, user: User, app: Application, now: datetime) -> None:

@@ -14,6 +14,7 @@ from mimicast.services.dns import Resolver
 from mimicast.services.paging import PageRequest
 from mimicast.services.ttlcache import TtlCache
 from mimicast.store.engine import Store
+from mimicast.store.unit import Unit
 
 
 def utcnow() -> datetime:
@@ -52,16 +53,33 @@ class Revocations:
     bindings: set[int] = field(default_factory=set)
 
 
-@dataclass
 class Context:
-    """One unit of work: a session (committed by whoever opened it) and the caller."""
+    """One unit of work (committed by whoever opened it) and the caller.
 
-    deps: Deps
-    session: Session
-    caller: Caller
-    # The request's `meta.pagination`, for list endpoints.
-    page: PageRequest = field(default_factory=PageRequest)
-    revoked: Revocations = field(default_factory=Revocations)
+    `work` is a `Unit`, or an ORM session someone else opened (the CLI, tests), which is then
+    the unit's session. Compiled queries run on `ctx.unit`; ORM code uses `ctx.session`.
+    """
+
+    def __init__(self, deps: Deps, work: Unit | Session, caller: Caller,
+                 page: PageRequest | None = None, revoked: Revocations | None = None) -> None:
+        self.deps = deps
+        self.unit = work if isinstance(work, Unit) else Unit.over(work)
+        self.caller = caller
+        # The request's `meta.pagination`, for list endpoints.
+        self.page = page or PageRequest()
+        self.revoked = revoked or Revocations()
+        # Work to do in a unit of its own once this one has ended, committed or not (a
+        # failure to record while the request's own changes roll back).
+        self.followups: list[Callable[[], None]] = []
+
+    @property
+    def session(self) -> Session:
+        return self.unit.session
 
     def now(self) -> datetime:
         return self.deps.clock()
+
+    def run_followups(self) -> None:
+        followups, self.followups = self.followups, []
+        for followup in followups:
+            followup()

@@ -44,7 +44,8 @@ class DemoCredentials:
 def ensure_demo(deps: Deps) -> tuple[DemoCredentials, bool]:
     """The demo credentials, creating the account first if it is missing; the flag says
     whether it was created now."""
-    with deps.store.session() as session:
+    with deps.store.unit() as unit:
+        session = unit.session
         account = session.scalar(select(Account).where(Account.code == DEMO_CODE))
         if account is None:
             credentials = _create(deps, session)
@@ -52,7 +53,6 @@ def ensure_demo(deps: Deps) -> tuple[DemoCredentials, bool]:
         else:
             credentials = _stored(deps, session, account.id)
             created = False
-        session.commit()
         return credentials, created
 
 

@@ -28,15 +28,16 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from mimicast.services import audit, directory, ids
 from mimicast.services.context import Context
 from mimicast.services.identity import normalise_email
+from mimicast.store.query import Query
 from mimicast.store.schema import DirectoryConnection, GroupMember, ProfileGroup, User, UserAlias
 from mimicast.wire.dates import format_date
 from mimicast.wire.errors import ApiError
@@ -284,7 +285,7 @@ def secure_id(number: int) -> str:
     return ids.secure_id(ID_KIND, number)
 
 
-def connection_view(row: DirectoryConnection) -> dict[str, Any]:
+def connection_view(row: Any) -> dict[str, Any]:
     result: dict[str, Any] = dict(row.last_result or {})
     return {"id": secure_id(row.id), "description": row.name, "serverType": row.kind,
             "enabled": row.enabled, "sourcePath": row.source_path, "status": row.last_status,
@@ -328,10 +329,19 @@ def add_connection(ctx: Context, name: str, kind: str, source_path: str,
     return row
 
 
+_CONNECTIONS = select(DirectoryConnection).where(
+    DirectoryConnection.account_id == bindparam("account")).order_by(DirectoryConnection.name)
+_CONNECTION_ROWS = Query(_CONNECTIONS.with_only_columns(*DirectoryConnection.__table__.columns))
+
+
 def list_connections(ctx: Context) -> list[DirectoryConnection]:
-    return list(ctx.session.scalars(select(DirectoryConnection).where(
-        DirectoryConnection.account_id == ctx.caller.account_id)
-        .order_by(DirectoryConnection.name)))
+    """The account's connections by name, to change."""
+    return list(ctx.session.scalars(_CONNECTIONS, {"account": ctx.caller.account_id}))
+
+
+def connection_rows(ctx: Context) -> list[Any]:
+    """The account's connections by name, to read (rows of their columns)."""
+    return _CONNECTION_ROWS.all(ctx.unit, account=ctx.caller.account_id)
 
 
 def find_connection(ctx: Context, name: str) -> DirectoryConnection:
@@ -427,18 +437,22 @@ def _prepare(ctx: Context, row: DirectoryConnection) -> Source:
 
 
 def _record_failures(ctx: Context, failures: list[tuple[DirectoryConnection, str]]) -> None:
-    """In a transaction of its own, as the caller's rolls back: the caller has written
-    nothing yet, so this never waits on it."""
-    with ctx.deps.store.session() as session:
-        own = replace(ctx, session=session)
-        for row, message in failures:
-            stored = session.get(DirectoryConnection, row.id)
-            if stored is None:
-                continue
-            stored.last_sync_at, stored.last_status = ctx.now(), FAILED
-            stored.last_result = {"error": message}
-            audit.record(own, audit.DIRECTORY, "Directory sync failed", f"{row.name}: {message}")
-        session.commit()
+    """Recorded in a unit of its own once the caller's has ended: the error raised next rolls
+    the caller's back, and it holds the store's one writer until then."""
+    failed = [(row.id, row.name, message) for row, message in failures]
+
+    def record() -> None:
+        with ctx.deps.store.unit() as unit:
+            own = Context(ctx.deps, unit, ctx.caller)
+            for number, name, message in failed:
+                stored = own.session.get(DirectoryConnection, number)
+                if stored is None:
+                    continue
+                stored.last_sync_at, stored.last_status = ctx.now(), FAILED
+                stored.last_result = {"error": message}
+                audit.record(own, audit.DIRECTORY, "Directory sync failed", f"{name}: {message}")
+
+    ctx.followups.append(record)
 
 
 def _chunks(values: Iterable[str]) -> Iterator[list[str]]:

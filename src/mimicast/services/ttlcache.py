@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
@@ -15,7 +16,8 @@ class TtlCache(Generic[T]):
 
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
-        self._entries: dict[Hashable, tuple[float, T]] = {}
+        # In insertion order, so the oldest entry goes first when the cache is full.
+        self._entries: OrderedDict[Hashable, tuple[float, T]] = OrderedDict()
 
     def get(self, key: Hashable) -> T | None:
         entry = self._entries.get(key)
@@ -24,9 +26,10 @@ class TtlCache(Generic[T]):
         return entry[1]
 
     def put(self, key: Hashable, value: T) -> None:
-        if len(self._entries) >= self.MAX_ENTRIES:
-            self._entries.clear()  # bounded: random keys must not grow memory without limit
         self._entries[key] = (time.monotonic() + self.ttl, value)
+        self._entries.move_to_end(key)
+        if len(self._entries) > self.MAX_ENTRIES:
+            self._entries.popitem(last=False)  # bounded: random keys must not grow memory
 
     def forget(self, key: Hashable) -> None:
         self._entries.pop(key, None)

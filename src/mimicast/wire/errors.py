@@ -164,11 +164,14 @@ class ApiError(Exception):
     """A failure the API reports to the caller; `code` is a key of `ERRORS`."""
 
     def __init__(self, code: str, *, field: str | None = None, message: str | None = None,
-                 echo: dict[str, Any] | None = None, **params: Any) -> None:
+                 echo: dict[str, Any] | None = None, retry_after_ms: int | None = None,
+                 **params: Any) -> None:
         spec = ERRORS[code]
         self.code = code
         # Keys the real service adds to the echoed request item of this failure's fail entry.
         self.echo = echo
+        # When to try again, for the X-RateLimit-Reset header of a request-level failure.
+        self.retry_after_ms = retry_after_ms
         self.status = spec.status
         self.retryable = spec.retryable
         self.field = field
