@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, Field
 
-from mimicast.catalog.model import Endpoint, Item
+from mimicast.catalog.model import MAX_SEARCH_LENGTH, Endpoint, Item
 from mimicast.services import audit_events, permissions
 
 # A lone code is read as a one-code list.
@@ -25,7 +25,7 @@ class AuditEventsItem(Item):
     startDateTime: str = Field(min_length=1, description=(
         f"Oldest event time; at most {audit_events.HISTORY_DAYS} days ago."))
     endDateTime: str = Field(min_length=1, description="Newest event time.")
-    query: str | None = Field(default=None, description=(
+    query: str | None = Field(default=None, max_length=MAX_SEARCH_LENGTH, description=(
         "Keep events whose user, type or info contains this text (any case)."))
     categories: Codes = Field(default=None, description=(
         "Keep events of these category codes (see /api/audit/get-categories)."))

@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field
 
-from mimicast.catalog.model import Endpoint, Item, NoItem
+from mimicast.catalog.model import MAX_SEARCH_LENGTH, Endpoint, Item, NoItem
 from mimicast.services import directory, dirsync, permissions
 
 
@@ -35,7 +35,8 @@ GroupSource = Annotated[Literal["cloud", "ldap"], BeforeValidator(_lower)]
 # Requests -----------------------------------------------------------------------------------
 
 class FindGroupsItem(Item):
-    query: str | None = Field(default=None, description="Part of the group's name (any case).")
+    query: str | None = Field(default=None, max_length=MAX_SEARCH_LENGTH,
+                              description="Part of the group's name (any case).")
     source: GroupSource | None = Field(
         default=None, description="Groups made here (cloud, the default) or synced (ldap).")
 
@@ -198,7 +199,7 @@ ENDPOINTS = [
              "The account's directory connections, with how and when each last synced and "
              "what that sync did.",
              lambda ctx, item: [dirsync.connection_view(row)
-                                for row in dirsync.list_connections(ctx)],
+                                for row in dirsync.connection_rows(ctx)],
              permissions.DIRECTORY_SYNC_READ, NoItem, Connection,
              per_item=False, read_only=True),
 ]

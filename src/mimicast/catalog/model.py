@@ -10,6 +10,11 @@ from pydantic import BaseModel, ConfigDict
 
 from mimicast.services.context import Caller, Context, Deps
 
+# The longest search text a list endpoint takes (a name, an address, a URL): longer ones get a
+# fail entry on the field instead of reaching the store (SQLite refuses LIKE patterns past
+# 50,000 characters).
+MAX_SEARCH_LENGTH = 2048
+
 
 class Item(BaseModel):
     """Base of request item models: unknown keys are ignored, loose scalars ("true", "100")

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
-from mimicast.catalog.model import Endpoint, Item
+from mimicast.catalog.model import MAX_SEARCH_LENGTH, Endpoint, Item
 from mimicast.services import managed_urls, permissions, url_rewrite
 
 
@@ -49,7 +49,7 @@ class CreateManagedUrlItem(Item):
 
 
 class ManagedUrlFilterItem(Item):
-    domainOrUrl: str | None = Field(default=None, description=(
+    domainOrUrl: str | None = Field(default=None, max_length=MAX_SEARCH_LENGTH, description=(
         "Keep managed URLs whose URL contains this text (any case)."))
     exactMatch: Flag = Field(default=False, description=(
         "true: keep only those whose domain or whole URL equals domainOrUrl."))

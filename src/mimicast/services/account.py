@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from mimicast.services.context import Caller, Context, Deps
 from mimicast.services.identity import get_account
-from mimicast.store.schema import Domain, User
+from mimicast.store.query import Query
+from mimicast.store.schema import Account, Domain, User
 
 REGION_NAMES = {"us": "US", "usb": "USB", "ca": "CA", "eu": "EU", "uk": "EU", "de": "DE",
                 "au": "AU", "za": "ZA", "je": "JE", "sandbox": "SANDBOX"}
@@ -66,8 +67,11 @@ def _describe(ctx: Context) -> dict[str, Any]:
     }
 
 
+_ACCOUNT = Query(select(Account.code, Account.region).where(Account.id == bindparam("id")))
+
+
 def support_info(ctx: Context) -> dict[str, Any]:
-    account = get_account(ctx.session, ctx.caller.account_id)
+    account = _ACCOUNT.first(ctx.unit, id=ctx.caller.account_id)
     return {
         "partnerName": "",
         "supportPackage": "Standard",

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 
 from mimicast.services import audit, ids
 from mimicast.services.context import Context
@@ -29,9 +29,11 @@ from mimicast.services.policies import (
     family_rows,
     find_row,
     policy_view,
+    remove_row,
     save_row,
     validate_policy,
 )
+from mimicast.store.query import Query
 from mimicast.store.schema import Policy
 from mimicast.wire.errors import ApiError
 
@@ -42,20 +44,21 @@ ROUTES = ("all", "inbound", "outbound")
 SET_FIELD = "addressAlterationSetId"
 
 
-def _set(ctx: Context, set_id: str | None) -> Policy:
+def _set(ctx: Context, set_id: str | None) -> Any:
+    """The set a definition or policy names (a row, to read)."""
     if set_id is None:
         raise ApiError("err_validation_null", field=SET_FIELD)
     return find_row(ctx, SET, set_id, "err_address_alteration_set_not_found", SET_FIELD)
 
 
-def _parent_id(row: Policy) -> str:
+def _parent_id(row: Any) -> str:
     assert row.parent_id is not None  # definitions and policies always belong to a set
     return ids.secure_id(SET, row.parent_id)
 
 
 # Sets ---------------------------------------------------------------------------------------
 
-def _set_view(row: Policy) -> dict[str, Any]:
+def _set_view(row: Any) -> dict[str, Any]:
     return {"id": ids.secure_id(SET, row.id), "description": row.body["description"]}
 
 
@@ -75,19 +78,22 @@ def get_sets(ctx: Context, set_id: str | None) -> list[dict[str, Any]]:
     return [_set_view(row) for row in family_rows(ctx, SET)]
 
 
+_USERS = Query(select(func.count()).select_from(Policy).where(
+    Policy.account_id == bindparam("account"), Policy.family == POLICY,
+    Policy.parent_id == bindparam("set")))
+_REMOVE_DEFINITIONS = Query(delete(Policy).where(
+    Policy.account_id == bindparam("account"), Policy.family == DEFINITION,
+    Policy.parent_id == bindparam("set")))
+
+
 def delete_set(ctx: Context, set_id: str) -> dict[str, Any]:
     """Delete a set and its definitions; refused while a policy applies it."""
     row = find_row(ctx, SET, set_id, "err_address_alteration_set_not_found")
-    users = ctx.session.scalar(select(func.count()).select_from(Policy).where(
-        Policy.account_id == ctx.caller.account_id, Policy.family == POLICY,
-        Policy.parent_id == row.id))
+    users = _USERS.scalar(ctx.unit, account=ctx.caller.account_id, set=row.id)
     if users:
         raise ApiError("err_address_alteration_set_in_use", field="id", count=users)
-    # Not left to the foreign key's cascade: the unit of work would then miss rows it expected.
-    ctx.session.execute(delete(Policy).where(Policy.account_id == ctx.caller.account_id,
-                                             Policy.family == DEFINITION,
-                                             Policy.parent_id == row.id))
-    ctx.session.delete(row)
+    _REMOVE_DEFINITIONS.execute(ctx.unit, account=ctx.caller.account_id, set=row.id)
+    remove_row(ctx, row)
     audit.record(ctx, audit.POLICY, "Address alteration set deleted",
                  str(row.body["description"]))
     return {"id": set_id}
@@ -110,7 +116,7 @@ def _pattern(value: str, field: str) -> tuple[str, str]:
     return "address", normalise_email(text, field)
 
 
-def _definition_view(row: Policy) -> dict[str, Any]:
+def _definition_view(row: Any) -> dict[str, Any]:
     return {"id": ids.secure_id(DEFINITION, row.id),
             SET_FIELD: _parent_id(row),
             "originalAddress": row.body["originalAddress"],
@@ -170,7 +176,7 @@ def get_definitions(ctx: Context, set_id: str | None) -> list[dict[str, Any]]:
 
 def delete_definition(ctx: Context, definition_id: str) -> dict[str, Any]:
     row = find_row(ctx, DEFINITION, definition_id, "err_address_alteration_definition_not_found")
-    ctx.session.delete(row)
+    remove_row(ctx, row)
     audit.record(ctx, audit.POLICY, "Address alteration definition deleted",
                  f"{row.body['originalAddress']} → {row.body['alteredAddress']}")
     return {"id": definition_id}
@@ -178,7 +184,7 @@ def delete_definition(ctx: Context, definition_id: str) -> dict[str, Any]:
 
 # Policies -----------------------------------------------------------------------------------
 
-def _policy_view(row: Policy) -> dict[str, Any]:
+def _policy_view(row: Any) -> dict[str, Any]:
     return {"id": ids.secure_id(POLICY, row.id), SET_FIELD: _parent_id(row),
             "policy": policy_view(row)}
 
@@ -203,9 +209,8 @@ def update_policy(ctx: Context, policy_id: str, set_id: str | None,
                   given: Mapping[str, Any]) -> dict[str, Any]:
     """Change a policy: each field given replaces the stored one; a set id moves it."""
     row = find_row(ctx, POLICY, policy_id)
-    if set_id is not None:
-        row.parent_id = _set(ctx, set_id).id
+    parent = _set(ctx, set_id).id if set_id is not None else None
     body = validate_policy(ctx, given, row.body)
-    save_row(ctx, row, body)
+    saved = save_row(ctx, row, body, parent)
     audit.record(ctx, audit.POLICY, "Address alteration policy updated", describe(body))
-    return _policy_view(row)
+    return _policy_view(saved)

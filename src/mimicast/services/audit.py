@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam, insert
+
 from mimicast.services.context import Context
+from mimicast.store.query import Query
 from mimicast.store.schema import AuditEvent
 
 # Categories follow the real service's audit category codes.
@@ -29,7 +32,12 @@ CATEGORIES = {
 }
 
 
+_INSERT = Query(insert(AuditEvent).values(
+    account_id=bindparam("account"), actor=bindparam("actor"), category=bindparam("category"),
+    event_type=bindparam("event_type"), info=bindparam("info"), created_at=bindparam("at")))
+
+
 def record(ctx: Context, category: str, event_type: str, info: str = "") -> None:
-    ctx.session.add(AuditEvent(account_id=ctx.caller.account_id, actor=ctx.caller.actor,
-                               category=category, event_type=event_type, info=info,
-                               created_at=ctx.now()))
+    """One event, in the unit's transaction (after the changes the unit made so far)."""
+    _INSERT.execute(ctx.unit, account=ctx.caller.account_id, actor=ctx.caller.actor,
+                    category=category, event_type=event_type, info=info, at=ctx.now())

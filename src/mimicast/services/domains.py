@@ -13,15 +13,17 @@ Only the caller's own rows are ever read or changed: the sole cross-account look
 
 from __future__ import annotations
 
+import functools
 import secrets
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import exc, select
+from sqlalchemy import bindparam, delete, exc, insert, select, update
 
 from mimicast.services import audit, ids
 from mimicast.services.context import Context
 from mimicast.services.identity import normalise_domain
+from mimicast.store.query import Query
 from mimicast.store.schema import Domain
 from mimicast.wire.dates import format_date
 from mimicast.wire.errors import ApiError
@@ -55,61 +57,89 @@ def _ancestors(name: str) -> list[str]:
     return [".".join(labels[i:]) for i in range(1, len(labels) - 1)]
 
 
-def _own(ctx: Context, name: str) -> Domain | None:
-    return ctx.session.scalar(select(Domain).where(
-        Domain.account_id == ctx.caller.account_id, Domain.name == name))
+def _own(ctx: Context, name: str) -> Any:
+    return _domains(True, False, False).first(ctx.unit, account=ctx.caller.account_id,
+                                              name=name)
 
 
-def _find(ctx: Context, domain: str | None, domain_id: str | None) -> Domain:
-    """The caller's domain named by `domain` or by `id` (both given: they must agree)."""
+@functools.cache
+def _domains(by_name: bool, by_id: bool, status: bool) -> Query:
+    """The caller's domains, by name (then id), optionally narrowed."""
+    query = select(Domain.__table__).where(Domain.account_id == bindparam("account"))
+    for wanted, column in ((by_name, Domain.name), (by_id, Domain.id), (status, Domain.status)):
+        if wanted:
+            query = query.where(column == bindparam(column.key))
+    return Query(query.order_by(Domain.name, Domain.id))
+
+
+def _find(ctx: Context, domain: str | None, domain_id: str | None) -> Any:
+    """The caller's domain named by `domain` or by `id` (both given: they must agree), as a
+    row; a change loads it from the session by its id."""
     if domain is None and domain_id is None:
         raise ApiError("err_validation_null", field="domain")
     name = normalise_domain(domain) if domain is not None else None
-    if domain_id is not None:
-        number = row_id(domain_id)
-        row = ctx.session.get(Domain, number) if number is not None else None
-        if row is None or row.account_id != ctx.caller.account_id or (
-                name is not None and row.name != name):
-            raise ApiError("err_domain_not_found", domain=domain_id)
-        return row
-    assert name is not None
-    row = _own(ctx, name)
+    number = row_id(domain_id) if domain_id is not None else None
+    if domain_id is not None and number is None:
+        raise ApiError("err_domain_not_found", domain=domain_id)
+    given = {key: value for key, value in (("name", name), ("id", number)) if value is not None}
+    row = _domains("name" in given, "id" in given, False).first(
+        ctx.unit, account=ctx.caller.account_id, **given)
     if row is None:
-        raise ApiError("err_domain_not_found", domain=name)
+        raise ApiError("err_domain_not_found", domain=domain_id if domain_id is not None
+                       else name)
     return row
+
+
+_INTERNAL = select(Domain.id).where(Domain.name.in_(bindparam("names", expanding=True)),
+                                    Domain.status == INTERNAL)
+_ELSEWHERE = Query(_INTERNAL.where(Domain.account_id != bindparam("account")).limit(1))
+_OWN_PARENT = Query(_INTERNAL.where(Domain.account_id == bindparam("account")).limit(1))
+_ADD = Query(insert(Domain).values(
+    {column: bindparam(column) for column in (
+        "account_id", "name", "status", "inbound_type", "token", "created_at", "expires_at",
+        "verified_at")}).returning(Domain.id))
+_RENEW = Query(update(Domain).where(Domain.id == bindparam("id")).values(
+    token=bindparam("token"), inbound_type=bindparam("inbound_type"),
+    created_at=bindparam("at"), expires_at=bindparam("expires")))
+_VERIFIED = Query(update(Domain).where(Domain.id == bindparam("id")).values(
+    status=INTERNAL, verified_at=bindparam("at"), expires_at=None))
+_REMOVE = Query(delete(Domain).where(Domain.id == bindparam("id")))
 
 
 def _managed_elsewhere(ctx: Context, name: str) -> bool:
     """Whether another account owns this domain, or a domain it lies under, as internal."""
-    return ctx.session.scalar(select(Domain.id).where(
-        Domain.name.in_([name, *_ancestors(name)]), Domain.status == INTERNAL,
-        Domain.account_id != ctx.caller.account_id).limit(1)) is not None
+    return _ELSEWHERE.first(ctx.unit, names=[name, *_ancestors(name)],
+                            account=ctx.caller.account_id) is not None
 
 
 def _parent_is_own(ctx: Context, name: str) -> bool:
     parents = _ancestors(name)
-    return bool(parents) and ctx.session.scalar(select(Domain.id).where(
-        Domain.name.in_(parents), Domain.status == INTERNAL,
-        Domain.account_id == ctx.caller.account_id).limit(1)) is not None
+    return bool(parents) and _OWN_PARENT.first(ctx.unit, names=parents,
+                                               account=ctx.caller.account_id) is not None
 
 
-def _expired(ctx: Context, row: Domain) -> bool:
+def _reread(ctx: Context, number: int) -> Any:
+    return _domains(False, True, False).first(ctx.unit, account=ctx.caller.account_id,
+                                              id=number)
+
+
+def _expired(ctx: Context, row: Any) -> bool:
     return row.status == PENDING and row.expires_at is not None and row.expires_at <= ctx.now()
 
 
 def _filter_rows(ctx: Context, status: str, domain: str | None,
-                 domain_id: str | None) -> list[Domain]:
+                 domain_id: str | None) -> list[Any]:
     """The caller's domains in `status`, optionally narrowed to one name and/or id."""
-    query = select(Domain).where(Domain.account_id == ctx.caller.account_id,
-                                 Domain.status == status)
+    given: dict[str, Any] = {"status": status}
     if domain is not None:
-        query = query.where(Domain.name == normalise_domain(domain))
+        given["name"] = normalise_domain(domain)
     if domain_id is not None:
         number = row_id(domain_id)
         if number is None:
             return []
-        query = query.where(Domain.id == number)
-    return list(ctx.session.scalars(query.order_by(Domain.name, Domain.id)))
+        given["id"] = number
+    return _domains("name" in given, "id" in given, True).all(
+        ctx.unit, account=ctx.caller.account_id, **given)
 
 
 # Shapes -------------------------------------------------------------------------------------
@@ -118,12 +148,12 @@ def _date(value: Any) -> str:
     return format_date(value) if value is not None else ""
 
 
-def _pending_view(row: Domain) -> dict[str, Any]:
+def _pending_view(row: Any) -> dict[str, Any]:
     return {"id": secure_id(row.id), "domain": row.name, "token": row.token,
             "created": _date(row.created_at), "expiry": _date(row.expires_at)}
 
 
-def _internal_view(row: Domain) -> dict[str, Any]:
+def _internal_view(row: Any) -> dict[str, Any]:
     return {"id": secure_id(row.id), "domain": row.name, "sendOnly": row.send_only,
             "local": row.local, "inboundType": row.inbound_type}
 
@@ -152,28 +182,27 @@ def create_domain(ctx: Context, domain: str, inbound_type: str) -> dict[str, Any
         raise ApiError("err_domain_already_registered", domain=name)
     if row is not None:
         # A lapsed registration starts over: new token, new period, same id.
-        row.token, row.inbound_type = new_token(), kind
-        row.created_at, row.expires_at = now, now + timedelta(days=VERIFICATION_DAYS)
+        _RENEW.execute(ctx.unit, id=row.id, token=new_token(), inbound_type=kind, at=now,
+                       expires=now + timedelta(days=VERIFICATION_DAYS))
         audit.record(ctx, audit.DOMAIN, "Pending domain renewed", name)
-        return _pending_view(row)
+        return _pending_view(_reread(ctx, row.id))
     if _parent_is_own(ctx, name):
-        row = Domain(account_id=ctx.caller.account_id, name=name, status=INTERNAL,
-                     inbound_type=kind, token="", created_at=now, expires_at=None,
-                     verified_at=now)
+        values = {"status": INTERNAL, "token": "", "expires_at": None, "verified_at": now}
         event = "Internal domain added (parent domain internal)"
     else:
-        row = Domain(account_id=ctx.caller.account_id, name=name, status=PENDING,
-                     inbound_type=kind, token=new_token(), created_at=now,
-                     expires_at=now + timedelta(days=VERIFICATION_DAYS), verified_at=None)
+        values = {"status": PENDING, "token": new_token(),
+                  "expires_at": now + timedelta(days=VERIFICATION_DAYS), "verified_at": None}
         event = "Domain registered, pending verification"
     try:
-        with ctx.session.begin_nested():
-            ctx.session.add(row)
+        with ctx.unit.savepoint():
+            number = _ADD.scalar(ctx.unit, account_id=ctx.caller.account_id, name=name,
+                                 inbound_type=kind, created_at=now, **values)
     except exc.IntegrityError:
-        # A concurrent request registered the same name first.
+        # A concurrent request registered the name first (PostgreSQL: SQLite's writers
+        # take turns).
         raise ApiError("err_domain_already_registered", domain=name) from None
     audit.record(ctx, audit.DOMAIN, event, name)
-    return _pending_view(row)
+    return _pending_view(_reread(ctx, number))
 
 
 def pending_domains(ctx: Context, domain: str | None = None,
@@ -208,7 +237,7 @@ def verify_domain(ctx: Context, domain: str | None = None,
     published = {value.strip().strip('"') for value in ctx.deps.resolver.txt_records(row.name)}
     if row.token not in published:
         raise ApiError("err_domain_verification_failed", domain=row.name)
-    row.status, row.verified_at, row.expires_at = INTERNAL, ctx.now(), None
+    _VERIFIED.execute(ctx.unit, id=row.id, at=ctx.now())
     audit.record(ctx, audit.DOMAIN, "Domain verified", row.name)
     return {"id": secure_id(row.id), "domain": row.name, "verified": True, "status": INTERNAL}
 
@@ -228,7 +257,6 @@ def delete_pending_domain(ctx: Context, domain: str | None = None,
     row = _find(ctx, domain, domain_id)
     if row.status != PENDING:
         raise ApiError("err_domain_not_pending", domain=row.name)
-    answer = {"id": secure_id(row.id), "domain": row.name, "deleted": True}
-    ctx.session.delete(row)
+    _REMOVE.execute(ctx.unit, id=row.id)
     audit.record(ctx, audit.DOMAIN, "Pending domain deleted", row.name)
-    return answer
+    return {"id": secure_id(row.id), "domain": row.name, "deleted": True}

@@ -5,14 +5,16 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, exc, func, insert, select
 from sqlalchemy.orm import Session
 
 from mimicast.services import audit
 from mimicast.services.context import Context, utcnow
 from mimicast.services.crypto import hash_password
 from mimicast.services.permissions import ALL, BUILTIN_ROLES, role_permissions
+from mimicast.store.query import Query
 from mimicast.store.schema import (
     Account,
     AuditEvent,
@@ -21,6 +23,7 @@ from mimicast.store.schema import (
     Role,
     RoleMember,
     User,
+    UserAlias,
 )
 from mimicast.wire.errors import ApiError
 
@@ -156,21 +159,70 @@ def internal_domain_of(ctx: Context, email: str) -> Domain:
 
 # Users --------------------------------------------------------------------------------------
 
+# What a new address needs to know, in one round trip: whether its domain is one of the
+# account's internal domains, and whether any account has it as a user or an alias.
+_ADDRESS_USE = Query(select(
+    select(Domain.id).where(Domain.account_id == bindparam("account"),
+                            Domain.name == bindparam("domain"),
+                            Domain.status == "internal").exists().label("internal"),
+    select(User.id).where(User.email == bindparam("address")).exists().label("user_taken"),
+    select(UserAlias.id).where(UserAlias.address == bindparam("address")).exists()
+    .label("alias_taken")))
+
+_INSERT_USER = Query(insert(User).values({
+    **{column: bindparam(column) for column in (
+        "account_id", "email", "domain", "name", "password_hash", "domain_password_hash",
+        "force_password_change", "created_at")},
+    # What the ORM's column defaults would fill in (a compiled INSERT leaves them to us).
+    "locked": False, "disabled": False, "password_never_expires": False, "allow_pop": False,
+    "allow_smtp": False, "source": "cloud"}).returning(User.id))
+
+
+def address_use(ctx: Context, address: str) -> Any:
+    """A row `(internal, user_taken, alias_taken)` for a normalised address: its domain is
+    one of the caller's internal domains; some account (any) has it as a user; as an alias."""
+    return _ADDRESS_USE.first(ctx.unit, account=ctx.caller.account_id,
+                              domain=address.rpartition("@")[2], address=address)
+
+
+def insert_user(ctx: Context, address: str, *, conflict: ApiError, name: str = "",
+                password: str | None = None, domain_password: str | None = None,
+                force_password_change: bool = False, category: str = audit.DIRECTORY) -> int:
+    """Write a cloud user whose address the caller checked (`address_use`), and its audit
+    event; answers the new row's id. Passwords are hashed here, once, and only when given.
+
+    A concurrent request that took the address first (PostgreSQL) is reported as `conflict`;
+    the unit must then write nothing more (its transaction is aborted): the caller lets the
+    error go up, and the unit or the item's savepoint is rolled back."""
+    try:
+        number = _INSERT_USER.scalar(
+            ctx.unit, account_id=ctx.caller.account_id, email=address,
+            domain=address.rpartition("@")[2], name=name or address,
+            password_hash=hash_password(password) if password else None,
+            domain_password_hash=hash_password(domain_password) if domain_password else None,
+            force_password_change=force_password_change, created_at=ctx.now())
+    except exc.IntegrityError:
+        raise conflict from None
+    audit.record(ctx, category, "User created", address)
+    return int(number)
+
+
 def create_user(ctx: Context, email: str, *, password: str | None = None, name: str = "",
                 domain_password: str | None = None, category: str = audit.DIRECTORY) -> User:
-    """`category`: the audit category of the event, as the caller's family files it."""
+    """`category`: the audit category of the event, as the caller's family files it. For the
+    CLI and tests (the API's create-user is `users.create_user`): answers the mapped `User`."""
     address = normalise_email(email)
-    internal_domain_of(ctx, address)
-    if ctx.session.scalar(select(User.id).where(User.email == address)) is not None:
-        raise ApiError("err_already_exists", what="User", name=address)
-    user = User(account_id=ctx.caller.account_id, email=address,
-                domain=address.rpartition("@")[2], name=name or address,
-                password_hash=hash_password(password) if password else None,
-                domain_password_hash=hash_password(domain_password) if domain_password else None,
-                created_at=ctx.now())
-    ctx.session.add(user)
-    ctx.session.flush()
-    audit.record(ctx, category, "User created", address)
+    use = address_use(ctx, address)
+    if not use.internal:
+        raise ApiError("err_object_not_found", what="Internal domain",
+                       name=address.rpartition("@")[2])
+    exists = ApiError("err_already_exists", what="User", name=address)
+    if use.user_taken:
+        raise exists
+    number = insert_user(ctx, address, conflict=exists, name=name, password=password,
+                         domain_password=domain_password, category=category)
+    user = ctx.session.get(User, number)
+    assert user is not None
     return user
 
 

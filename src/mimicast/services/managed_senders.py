@@ -7,13 +7,15 @@ recipient must be an address in one of the account's internal domains.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from sqlalchemy import exc, select
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from mimicast.services import audit, ids, paging
 from mimicast.services.context import Context
 from mimicast.services.identity import normalise_email
+from mimicast.store.query import Query
 from mimicast.store.schema import Domain, ManagedSender
 from mimicast.wire.errors import ApiError
 
@@ -35,7 +37,7 @@ def row_id(value: str) -> int | None:
     return ids.row_id(ID_KIND, value.removeprefix(ID_PREFIX))
 
 
-def _view(row: ManagedSender) -> dict[str, Any]:
+def _view(row: Any) -> dict[str, Any]:
     return {"id": secure_id(row.id), "sender": row.sender, "to": row.recipient,
             "type": ACTIONS[row.action]}
 
@@ -48,18 +50,27 @@ def _action(value: str) -> str:
     return action
 
 
+_INTERNAL = Query(select(Domain.id).where(Domain.account_id == bindparam("account"),
+                                          Domain.name == bindparam("name"),
+                                          Domain.status == "internal"))
+_PAIR = Query(select(ManagedSender.id, ManagedSender.action).where(
+    ManagedSender.account_id == bindparam("account"), ManagedSender.sender == bindparam("sender"),
+    ManagedSender.recipient == bindparam("recipient")))
+_ADD = Query(insert(ManagedSender).values(
+    account_id=bindparam("account"), sender=bindparam("sender"),
+    recipient=bindparam("recipient"), action=bindparam("action"), created_at=bindparam("at"))
+    .returning(ManagedSender.id))
+_SET_ACTION = Query(update(ManagedSender).where(ManagedSender.id == bindparam("id"))
+                    .values(action=bindparam("action")))
+_ONE = Query(select(ManagedSender.__table__).where(
+    ManagedSender.id == bindparam("id"), ManagedSender.account_id == bindparam("account")))
+_REMOVE = Query(delete(ManagedSender).where(ManagedSender.id == bindparam("id")))
+
+
 def _require_internal(ctx: Context, recipient: str) -> None:
     domain = recipient.rpartition("@")[2]
-    if ctx.session.scalar(select(Domain.id).where(
-            Domain.account_id == ctx.caller.account_id, Domain.name == domain,
-            Domain.status == "internal")) is None:
+    if _INTERNAL.first(ctx.unit, account=ctx.caller.account_id, name=domain) is None:
         raise ApiError("err_managed_sender_recipient_not_internal", field="to", to=recipient)
-
-
-def _find(ctx: Context, sender: str, recipient: str) -> ManagedSender | None:
-    return ctx.session.scalar(select(ManagedSender).where(
-        ManagedSender.account_id == ctx.caller.account_id, ManagedSender.sender == sender,
-        ManagedSender.recipient == recipient))
 
 
 def permit_or_block(ctx: Context, sender: str, to: str, action: str) -> dict[str, Any]:
@@ -69,53 +80,55 @@ def permit_or_block(ctx: Context, sender: str, to: str, action: str) -> dict[str
     recipient = normalise_email(to, "to")
     wanted = _action(action)
     _require_internal(ctx, recipient)
-    row = _find(ctx, sender_address, recipient)
-    if row is None:
-        row = ManagedSender(account_id=ctx.caller.account_id, sender=sender_address,
-                            recipient=recipient, action=wanted, created_at=ctx.now())
-        try:
-            with ctx.session.begin_nested():
-                ctx.session.add(row)
-        except exc.IntegrityError:
-            # A concurrent request added the pair first: change that row instead.
-            row = _find(ctx, sender_address, recipient)
-            if row is None:
-                raise
-        else:
-            audit.record(ctx, audit.POLICY, _EVENTS[wanted], f"{sender_address} → {recipient}")
-            return _view(row)
-    if row.action != wanted:
-        row.action = wanted
+    pair = {"account": ctx.caller.account_id, "sender": sender_address,
+            "recipient": recipient}
+    found = _PAIR.first(ctx.unit, **pair)
+    if found is None:
+        # A concurrent request adding the same pair first makes this a unique violation: the
+        # unit is run again and then changes that row.
+        number = _ADD.scalar(ctx.unit, **pair, action=wanted, at=ctx.now())
+    else:
+        number = found.id
+        if found.action != wanted:
+            _SET_ACTION.execute(ctx.unit, id=number, action=wanted)
+    if found is None or found.action != wanted:
         audit.record(ctx, audit.POLICY, _EVENTS[wanted], f"{sender_address} → {recipient}")
-    return _view(row)
+    return {"id": secure_id(number), "sender": sender_address, "to": recipient,
+            "type": ACTIONS[wanted]}
+
+
+@functools.cache
+def _senders(by_recipient: bool, by_sender: bool, by_action: bool) -> paging.Keyset:
+    """In the order they were first made, along (account, id); the filters narrow that walk."""
+    base = select(ManagedSender.__table__).where(
+        ManagedSender.account_id == bindparam("account"))
+    for wanted, column in ((by_recipient, ManagedSender.recipient),
+                           (by_sender, ManagedSender.sender), (by_action, ManagedSender.action)):
+        if wanted:
+            base = base.where(column == bindparam(column.key))
+    return paging.Keyset(base, order=[ManagedSender.id], pinned=[ManagedSender.account_id])
 
 
 def list_managed_senders(ctx: Context, to: str | None = None, sender: str | None = None,
                          action: str | None = None) -> paging.Paged:
     """The account's managed senders in the order they were first made, optionally only one
     recipient's, one sender's and/or one action's; paged by key."""
-    query = select(ManagedSender).where(ManagedSender.account_id == ctx.caller.account_id)
-    recipient = normalise_email(to, "to") if to is not None else None
-    sender_address = normalise_email(sender, "sender") if sender is not None else None
-    wanted = _action(action) if action is not None else None
-    if recipient is not None:
-        query = query.where(ManagedSender.recipient == recipient)
-    if sender_address is not None:
-        query = query.where(ManagedSender.sender == sender_address)
-    if wanted is not None:
-        query = query.where(ManagedSender.action == wanted)
-    scope = f"managedsender|{recipient or ''}|{sender_address or ''}|{wanted or ''}"
-    page = paging.keyset(ctx, query, order=[ManagedSender.id], key_of=lambda row: (row.id,),
-                         pinned=[ManagedSender.account_id], scope=scope)
+    filters = {"recipient": normalise_email(to, "to") if to is not None else None,
+               "sender": normalise_email(sender, "sender") if sender is not None else None,
+               "action": _action(action) if action is not None else None}
+    given = {name: value for name, value in filters.items() if value is not None}
+    scope = "managedsender|" + "|".join(value or "" for value in filters.values())
+    page = _senders(*(value is not None for value in filters.values())).page(
+        ctx, scope, account=ctx.caller.account_id, **given)
     return paging.Paged(data=[_view(row) for row in page.rows], pagination=page.pagination)
 
 
 def delete_managed_sender(ctx: Context, sender_id: str) -> dict[str, Any]:
     """Remove a managed sender: the pair is then neither permitted nor blocked."""
     number = row_id(sender_id)
-    row = ctx.session.get(ManagedSender, number) if number is not None else None
-    if row is None or row.account_id != ctx.caller.account_id:
+    row = _ONE.first(ctx.unit, id=number, account=ctx.caller.account_id) if number else None
+    if row is None:
         raise ApiError("err_managed_sender_not_found", field="id", id=sender_id)
-    ctx.session.delete(row)
+    _REMOVE.execute(ctx.unit, id=row.id)
     audit.record(ctx, audit.POLICY, "Managed sender removed", f"{row.sender} → {row.recipient}")
     return {"id": secure_id(row.id)}

@@ -12,16 +12,19 @@ Ids are `ids.secure_id("managedurl", row)`: opaque like the real service's (whic
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import exc, or_, select
+from sqlalchemy import String, bindparam, delete, exc, insert, or_, select
 
 from mimicast.services import audit, ids, paging
 from mimicast.services.context import Context
+from mimicast.store.query import LIKE_ESCAPE, Query, contains
 from mimicast.store.schema import ManagedUrl
 from mimicast.wire.errors import ApiError
 
@@ -100,7 +103,7 @@ def _invalid(value: str, field: str) -> ApiError:
 
 # Views --------------------------------------------------------------------------------------
 
-def view(row: ManagedUrl) -> dict[str, Any]:
+def view(row: Any) -> dict[str, Any]:
     return {"id": secure_id(row.id), "scheme": row.scheme, "domain": row.domain,
             "port": row.port, "path": row.path, "queryString": row.query_string,
             "matchType": row.match_type, "action": row.action, "comment": row.comment,
@@ -110,6 +113,16 @@ def view(row: ManagedUrl) -> dict[str, Any]:
 
 # Operations ---------------------------------------------------------------------------------
 
+_EXISTS = Query(select(ManagedUrl.id).where(ManagedUrl.account_id == bindparam("account"),
+                                            ManagedUrl.match_type == bindparam("match_type"),
+                                            ManagedUrl.url == bindparam("url")))
+_INSERT = Query(insert(ManagedUrl).values(
+    {column: bindparam(column) for column in (
+        "account_id", "url", "scheme", "domain", "port", "path", "query_string", "match_type",
+        "action", "comment", "disable_rewrite", "disable_user_awareness", "disable_log_click",
+        "created_at")}).returning(ManagedUrl.id))
+
+
 def create_managed_url(ctx: Context, url: str, action: str, match_type: str = EXPLICIT, *,
                        comment: str = "", disable_rewrite: bool = False,
                        disable_user_awareness: bool = False,
@@ -117,53 +130,79 @@ def create_managed_url(ctx: Context, url: str, action: str, match_type: str = EX
     parts = parse_url(url)
     key = parts.key(match_type)
     account_id = ctx.caller.account_id
-    if ctx.session.scalar(select(ManagedUrl.id).where(
-            ManagedUrl.account_id == account_id, ManagedUrl.match_type == match_type,
-            ManagedUrl.url == key)) is not None:
+    if _EXISTS.first(ctx.unit, account=account_id, match_type=match_type, url=key) is not None:
         raise ApiError("err_managed_url_exists_code", echo=OVERRIDE_ECHO)
-    row = ManagedUrl(account_id=account_id, url=key, scheme=parts.scheme, domain=parts.host,
-                     port=parts.port, path=parts.path, query_string=parts.query,
-                     match_type=match_type, action=action, comment=comment,
-                     disable_rewrite=disable_rewrite,
-                     disable_user_awareness=disable_user_awareness,
-                     disable_log_click=disable_log_click, created_at=ctx.now())
+    row = {"account_id": account_id, "url": key, "scheme": parts.scheme, "domain": parts.host,
+           "port": parts.port, "path": parts.path, "query_string": parts.query,
+           "match_type": match_type, "action": action, "comment": comment,
+           "disable_rewrite": disable_rewrite, "disable_user_awareness": disable_user_awareness,
+           "disable_log_click": disable_log_click, "created_at": ctx.now()}
     try:
-        with ctx.session.begin_nested():
-            ctx.session.add(row)
+        with ctx.unit.savepoint():
+            number = _INSERT.scalar(ctx.unit, **row)
     except exc.IntegrityError:
-        # A concurrent request created the same entry first.
+        # A concurrent request created the same entry first (PostgreSQL: SQLite's writers
+        # take turns).
         raise ApiError("err_managed_url_exists_code", echo=OVERRIDE_ECHO) from None
     audit.record(ctx, audit.URL_PROTECT, "Managed URL created", f"{action} {match_type} {key}")
-    return view(row)
+    return view(SimpleNamespace(id=number, query_string=parts.query, **{
+        name: value for name, value in row.items() if name != "query_string"}))
+
+
+EXACT, CONTAINS = "exact", "contains"
+
+
+@functools.cache
+def _urls(match: str | None) -> paging.Keyset:
+    """By normalised URL along (account, url, id); `exact` keeps entries whose domain or URL
+    is one of `keys`, `contains` those whose URL holds `needle`."""
+    base = select(ManagedUrl.id, ManagedUrl.url, ManagedUrl.scheme, ManagedUrl.domain,
+                  ManagedUrl.port, ManagedUrl.path, ManagedUrl.query_string,
+                  ManagedUrl.match_type, ManagedUrl.action, ManagedUrl.comment,
+                  ManagedUrl.disable_user_awareness, ManagedUrl.disable_rewrite,
+                  ManagedUrl.disable_log_click).where(
+        ManagedUrl.account_id == bindparam("account"))
+    if match == EXACT:
+        keys = bindparam("keys", expanding=True, type_=String())
+        base = base.where(or_(ManagedUrl.domain.in_(keys), ManagedUrl.url.in_(keys)))
+    elif match == CONTAINS:
+        base = base.where(ManagedUrl.url.ilike(bindparam("needle"), escape=LIKE_ESCAPE))
+    return paging.Keyset(base, order=[ManagedUrl.url, ManagedUrl.id],
+                         pinned=[ManagedUrl.account_id])
 
 
 def list_managed_urls(ctx: Context, domain_or_url: str | None,
                       exact_match: bool) -> paging.Paged:
     """The account's managed URLs by normalised URL, optionally narrowed: `exact_match` keeps
     entries whose domain or whole URL equals the filter, otherwise those containing it."""
-    query = select(ManagedUrl).where(ManagedUrl.account_id == ctx.caller.account_id)
     needle = (domain_or_url or "").strip()
-    if needle:
-        if exact_match:
-            keys = {needle.lower()}
-            try:
-                keys.add(parse_url(needle, "domainOrUrl").explicit_key)
-            except ApiError:
-                pass  # not a URL: only a literal domain can equal it
-            query = query.where(or_(ManagedUrl.domain.in_(keys), ManagedUrl.url.in_(keys)))
-        else:
-            query = query.where(ManagedUrl.url.icontains(needle, autoescape=True))
-    page = paging.keyset(ctx, query, order=[ManagedUrl.url, ManagedUrl.id],
-                         key_of=lambda row: (row.url, row.id), pinned=[ManagedUrl.account_id],
-                         scope=f"ttp/url/get-all-managed-urls|{needle}|{exact_match}")
+    params: dict[str, Any] = {"account": ctx.caller.account_id}
+    match = None
+    if needle and exact_match:
+        keys = {needle.lower()}
+        try:
+            keys.add(parse_url(needle, "domainOrUrl").explicit_key)
+        except ApiError:
+            pass  # not a URL: only a literal domain can equal it
+        match, params["keys"] = EXACT, sorted(keys)
+    elif needle:
+        match, params["needle"] = CONTAINS, contains(needle)
+    page = _urls(match).page(ctx, f"ttp/url/get-all-managed-urls|{needle}|{exact_match}",
+                             **params)
     return paging.Paged(data=[view(row) for row in page.rows], pagination=page.pagination)
+
+
+_ONE = Query(select(ManagedUrl.__table__).where(ManagedUrl.id == bindparam("id"),
+                                                ManagedUrl.account_id == bindparam("account")))
+_REMOVE = Query(delete(ManagedUrl).where(ManagedUrl.id == bindparam("id")))
 
 
 def delete_managed_url(ctx: Context, managed_url_id: str) -> None:
     number = ids.row_id(ID_KIND, managed_url_id)
-    row = ctx.session.get(ManagedUrl, number) if number is not None else None
-    if row is None or row.account_id != ctx.caller.account_id:
+    row = (_ONE.first(ctx.unit, id=number, account=ctx.caller.account_id)
+           if number is not None else None)
+    if row is None:
         raise ApiError("err_managed_url_not_found")
+    _REMOVE.execute(ctx.unit, id=row.id)
     audit.record(ctx, audit.URL_PROTECT, "Managed URL deleted",
                  f"{row.action} {row.match_type} {row.url}")
-    ctx.session.delete(row)

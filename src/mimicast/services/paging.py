@@ -8,14 +8,15 @@ vanish from the walk. Tokens are signed and bound to their list (`wire.pagetoken
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, select, tuple_
 from sqlalchemy.orm import QueryableAttribute
 
+from mimicast.store.query import Query
 from mimicast.wire import pagetokens
 from mimicast.wire.pagetokens import AFTER, BEFORE
 
@@ -56,7 +57,11 @@ class Page:
     pagination: dict[str, Any]
 
 
-def _typed_key(order: Sequence[QueryableAttribute[Any]], key: Any) -> list[Any]:
+Column: TypeAlias = ColumnElement[Any] | QueryableAttribute[Any]
+AnySelect: TypeAlias = Select[*tuple[Any, ...]]
+
+
+def _typed_key(order: Sequence[Column], key: Any) -> list[Any]:
     """A token's key with each value as its column's Python type: JSON brought datetimes
     back as ISO strings."""
     if not isinstance(key, list) or len(key) != len(order):
@@ -64,62 +69,92 @@ def _typed_key(order: Sequence[QueryableAttribute[Any]], key: Any) -> list[Any]:
     typed = []
     for column, value in zip(order, key, strict=True):
         if isinstance(value, str) and column.type.python_type is datetime:
-            value = datetime.fromisoformat(value)
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError:
+                raise pagetokens.invalid() from None
         typed.append(value)
     return typed
 
 
-def keyset(ctx: Context, query: Select[Any], order: Sequence[QueryableAttribute[Any]],
-           key_of: Callable[[Any], Sequence[Any]], scope: str, *,
-           pinned: Sequence[QueryableAttribute[Any]] = (), descending: bool = False,
-           count: bool = True) -> Page:
-    """One page of `query` in `order` (mapped columns, unique together, indexed), as
-    `ctx.page` asks.
+class Keyset:
+    """A list that pages by key, declared once (at import) and paged per request.
 
-    `key_of(row)` gives a row's values of the `order` columns (ints, strings, datetimes);
-    `scope` names the list and its filters (the same filters must give the same scope). `pinned`:
-    columns the query fixes by equality that lead the index to walk (`account_id`, …); they
-    lead the ORDER BY too, so every planner picks that index rather than one on `order` alone.
-    `descending` walks newest first. The pagination answers `pageSize` (rows returned),
-    `totalCount` (when `count`: counted once, when a walk starts, and carried in its tokens, so
-    a deep page costs what the first does), and `next` / `previous` only when there are rows
-    that way.
+    `base` selects the columns a page shows, filtered by named `bindparam`s; `order` (columns
+    among those selected, unique together, indexed) is the walk. `pinned`: columns the base
+    fixes by equality that lead the index to walk (`account_id`, …); they lead the ORDER BY
+    too, so every planner picks that index rather than one on `order` alone. `descending`
+    walks newest first; `count`: answer `totalCount`. The count, the first page and the
+    pages after or before a key are compiled queries, built here once.
     """
-    session, page, secret = ctx.session, ctx.page, ctx.deps.vault.mac_key
-    limit = page.limit
-    direction, key, total = (pagetokens.decode(secret, scope, page.token) if page.token
-                             else (AFTER, None, None))
-    if key is not None:
-        key = _typed_key(order, key)
-    if count and total is None:
-        total = session.scalar(select(func.count()).select_from(
-            query.order_by(None).subquery()))
-    position = tuple_(*order) if len(order) > 1 else order[0]
-    bound = (tuple(key) if len(order) > 1 else key[0]) if key is not None else None
-    walk = [*pinned, *order]
-    forwards = [c.desc() if descending else c.asc() for c in walk]
-    backwards = [c.asc() if descending else c.desc() for c in walk]
-    if direction == AFTER:
-        if bound is not None:
-            query = query.where(position < bound if descending else position > bound)
-        rows = list(session.scalars(query.order_by(*forwards).limit(limit + 1))) if limit else []
-        more = len(rows) > limit
-        rows = rows[:limit]
-        more_before = key is not None
-    else:
-        query = query.where(position > bound if descending else position < bound)
-        rows = list(session.scalars(query.order_by(*backwards).limit(limit + 1))
-                    ) if limit else []
-        more_before = len(rows) > limit
-        rows = rows[:limit][::-1]
-        more = True  # this walk came back from a later page
-    pagination: dict[str, Any] = {"pageSize": len(rows)}
-    carried = total if count else None
-    if carried is not None:
-        pagination["totalCount"] = carried
-    if rows and more:
-        pagination["next"] = pagetokens.encode(secret, scope, AFTER, key_of(rows[-1]), carried)
-    if rows and more_before:
-        pagination["previous"] = pagetokens.encode(secret, scope, BEFORE, key_of(rows[0]),
+
+    def __init__(self, base: AnySelect, order: Sequence[Column], *,
+                 pinned: Sequence[Column] = (), descending: bool = False,
+                 count: bool = True) -> None:
+        self.order = list(order)
+        self.count = count
+        names = list(base.selected_columns.keys())
+        self._key_at = [names.index(str(column.key)) for column in self.order]
+        keys = [bindparam(f"key_{i}", type_=column.type) for i, column in enumerate(order)]
+        position = tuple_(*order) if len(order) > 1 else order[0]
+        bound = tuple_(*keys) if len(order) > 1 else keys[0]
+        walk = [*pinned, *order]
+        forwards = [c.desc() if descending else c.asc() for c in walk]
+        backwards = [c.asc() if descending else c.desc() for c in walk]
+        later, earlier = (position < bound, position > bound) if descending else (
+            position > bound, position < bound)
+        limit = bindparam("limit", type_=Integer())
+        # Counted over the walk's columns only: computed columns (a folder's member count)
+        # would otherwise be worked out for every row counted.
+        self._count = Query(select(func.count()).select_from(
+            base.with_only_columns(*order).order_by(None).subquery()))
+        self._first = Query(base.order_by(*forwards).limit(limit))
+        self._after = Query(base.where(later).order_by(*forwards).limit(limit))
+        self._before = Query(base.where(earlier).order_by(*backwards).limit(limit))
+
+    def key_of(self, row: Any) -> list[Any]:
+        return [row[i] for i in self._key_at]
+
+    def page(self, ctx: Context, scope: str, **params: Any) -> Page:
+        """One page as `ctx.page` asks. `scope` names the list and its filters (the same
+        filters must give the same scope); `params` fill the base's bind parameters.
+
+        The pagination answers `pageSize` (rows returned), `totalCount` (with `count`:
+        counted once, when a walk starts, and carried in its tokens, so a deep page costs
+        what the first does), and `next` / `previous` only when there are rows that way.
+        """
+        unit, page, secret = ctx.unit, ctx.page, ctx.deps.vault.mac_key
+        limit = page.limit
+        direction, key, total = (pagetokens.decode(secret, scope, page.token) if page.token
+                                 else (AFTER, None, None))
+        if self.count and total is None:
+            total = self._count.scalar(unit, **params)
+        rows: list[Any] = []
+        if key is None:
+            if limit:
+                rows = self._first.all(unit, limit=limit + 1, **params)
+            more, more_before = len(rows) > limit, False
+            rows = rows[:limit]
+        else:
+            bound = {f"key_{i}": value for i, value in enumerate(_typed_key(self.order, key))}
+            if direction == AFTER:
+                if limit:
+                    rows = self._after.all(unit, limit=limit + 1, **bound, **params)
+                more, more_before = len(rows) > limit, True
+                rows = rows[:limit]
+            else:
+                if limit:
+                    rows = self._before.all(unit, limit=limit + 1, **bound, **params)
+                more_before, more = len(rows) > limit, True  # came back from a later page
+                rows = rows[:limit][::-1]
+        pagination: dict[str, Any] = {"pageSize": len(rows)}
+        carried = total if self.count else None
+        if carried is not None:
+            pagination["totalCount"] = carried
+        if rows and more:
+            pagination["next"] = pagetokens.encode(secret, scope, AFTER, self.key_of(rows[-1]),
                                                    carried)
-    return Page(rows, pagination)
+        if rows and more_before:
+            pagination["previous"] = pagetokens.encode(secret, scope, BEFORE,
+                                                       self.key_of(rows[0]), carried)
+        return Page(rows, pagination)

@@ -27,11 +27,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from mimicast.services import audit, directory, ids
 from mimicast.services.context import Context
 from mimicast.services.identity import normalise_domain, normalise_email
+from mimicast.store.query import Query
 from mimicast.store.schema import Policy
 from mimicast.wire.dates import format_date, parse_date
 from mimicast.wire.errors import ApiError
@@ -140,7 +141,7 @@ def _target(ctx: Context, given: Mapping[str, Any], type_field: str,
     elif key == "emailDomain":
         value = normalise_domain(value, field)
     elif key == "groupId":
-        directory.get_group(ctx, value, field)  # the caller's group, or err_folder_not_found
+        directory.group_row(ctx, value, field)  # the caller's group, or err_folder_not_found
     return {"type": kind, key: value}
 
 
@@ -214,7 +215,7 @@ def target_value(target: Mapping[str, Any]) -> str | None:
     return str(value["value"]) if isinstance(value, Mapping) else str(value)
 
 
-def policy_view(row: Policy) -> dict[str, Any]:
+def policy_view(row: Any) -> dict[str, Any]:
     """A stored policy in the answer's `policy` shape (spec 6.6, R7 fixture order)."""
     body: Mapping[str, Any] = row.body
     view: dict[str, Any] = {"description": body["description"]}
@@ -251,38 +252,59 @@ def describe(body: Mapping[str, Any]) -> str:
 
 # Rows ---------------------------------------------------------------------------------------
 
+_ROWS = select(Policy.__table__).where(Policy.account_id == bindparam("account"),
+                                       Policy.family == bindparam("family"))
+_ONE = Query(_ROWS.where(Policy.id == bindparam("id")))
+_FAMILY = Query(_ROWS.order_by(Policy.id))
+_CHILDREN = Query(_ROWS.where(Policy.parent_id == bindparam("parent")).order_by(Policy.id))
+_ADD = Query(insert(Policy).values(
+    account_id=bindparam("account"), family=bindparam("family"), parent_id=bindparam("parent"),
+    body=bindparam("body"), created_at=bindparam("at"), updated_at=bindparam("at"))
+    .returning(Policy.id))
+_SAVE = Query(update(Policy).where(Policy.id == bindparam("id")).values(
+    body=bindparam("body"), parent_id=bindparam("parent"), updated_at=bindparam("at")))
+_REMOVE = Query(delete(Policy).where(Policy.id == bindparam("id")))
+
+
 def find_row(ctx: Context, family: str, value: str, code: str = "err_policy_not_found",
-             field: str = "id") -> Policy:
-    """The caller's row of `family` behind a secure id; another account's is unknown too."""
+             field: str = "id") -> Any:
+    """The caller's row of `family` behind a secure id (a row of the policies columns);
+    another account's, or another family's, is unknown too."""
     number = ids.row_id(family, value)
-    row = ctx.session.get(Policy, number) if number is not None else None
-    if row is None or row.account_id != ctx.caller.account_id or row.family != family:
+    row = (_ONE.first(ctx.unit, account=ctx.caller.account_id, family=family, id=number)
+           if number is not None else None)
+    if row is None:
         raise ApiError(code, field=field, id=value)
     return row
 
 
-def family_rows(ctx: Context, family: str, parent_id: int | None = None) -> list[Policy]:
-    """The caller's rows of `family` (only those under `parent_id` when given), oldest first."""
-    query = select(Policy).where(Policy.account_id == ctx.caller.account_id,
-                                 Policy.family == family)
-    if parent_id is not None:
-        query = query.where(Policy.parent_id == parent_id)
-    return list(ctx.session.scalars(query.order_by(Policy.id)))
+def family_rows(ctx: Context, family: str, parent_id: int | None = None) -> list[Any]:
+    """The caller's rows of `family` (only those under `parent_id` when given), oldest
+    first."""
+    if parent_id is None:
+        return _FAMILY.all(ctx.unit, account=ctx.caller.account_id, family=family)
+    return _CHILDREN.all(ctx.unit, account=ctx.caller.account_id, family=family,
+                         parent=parent_id)
 
 
 def add_row(ctx: Context, family: str, body: dict[str, Any],
-            parent_id: int | None = None) -> Policy:
-    now = ctx.now()
-    row = Policy(account_id=ctx.caller.account_id, family=family, parent_id=parent_id,
-                 body=body, created_at=now, updated_at=now)
-    ctx.session.add(row)
-    ctx.session.flush()
-    return row
+            parent_id: int | None = None) -> Any:
+    """A new row; answers it as stored."""
+    number = _ADD.scalar(ctx.unit, account=ctx.caller.account_id, family=family,
+                         parent=parent_id, body=body, at=ctx.now())
+    return _ONE.first(ctx.unit, account=ctx.caller.account_id, family=family, id=number)
 
 
-def save_row(ctx: Context, row: Policy, body: dict[str, Any]) -> None:
-    row.body = body  # a new dict: the JSON column sees the change
-    row.updated_at = ctx.now()
+def save_row(ctx: Context, row: Any, body: dict[str, Any],
+             parent_id: int | None = None) -> Any:
+    """The row with a new body (and, when given, a new parent); answers it as stored."""
+    _SAVE.execute(ctx.unit, id=row.id, body=body, at=ctx.now(),
+                  parent=row.parent_id if parent_id is None else parent_id)
+    return _ONE.first(ctx.unit, account=ctx.caller.account_id, family=row.family, id=row.id)
+
+
+def remove_row(ctx: Context, row: Any) -> None:
+    _REMOVE.execute(ctx.unit, id=row.id)
 
 
 # Families whose policies add an option to the shared model ---------------------------------
@@ -310,7 +332,7 @@ def _option(family: OptionFamily, value: str) -> str:
     return option
 
 
-def _option_view(row: Policy) -> dict[str, Any]:
+def _option_view(row: Any) -> dict[str, Any]:
     return {"option": row.body["option"], "id": ids.secure_id(row.family, row.id),
             "policy": policy_view(row)}
 
@@ -340,15 +362,14 @@ def update_option_policy(ctx: Context, family: OptionFamily, policy_id: str,
     row = find_row(ctx, family.name, policy_id)
     chosen = _option(family, option) if option is not None else str(row.body["option"])
     body = {"option": chosen, **validate_policy(ctx, given, row.body)}
-    save_row(ctx, row, body)
+    saved = save_row(ctx, row, body)
     audit.record(ctx, audit.POLICY, f"{family.label} updated", f"{chosen}: {describe(body)}")
-    return _option_view(row)
+    return _option_view(saved)
 
 
 def delete_policy(ctx: Context, family: str, label: str, policy_id: str) -> dict[str, Any]:
     """Delete a policy of `family` (`label` names it in the audit trail): answers `{id}`."""
     row = find_row(ctx, family, policy_id)
-    info = describe(row.body)
-    ctx.session.delete(row)
-    audit.record(ctx, audit.POLICY, f"{label} deleted", info)
+    remove_row(ctx, row)
+    audit.record(ctx, audit.POLICY, f"{label} deleted", describe(row.body))
     return {"id": policy_id}

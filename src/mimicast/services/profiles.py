@@ -4,13 +4,15 @@ and the rule that gives each user an effective authentication profile."""
 from __future__ import annotations
 
 import re
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from mimicast.services import audit
 from mimicast.services.context import Context
 from mimicast.services.identity import normalise_domain, normalise_email
+from mimicast.store.query import Query
 from mimicast.store.schema import (
     AppSetting,
     AuthProfile,
@@ -18,7 +20,15 @@ from mimicast.store.schema import (
     GroupMember,
     ProfileGroup,
 )
+from mimicast.store.unit import Unit
 from mimicast.wire.errors import ApiError
+
+
+class _Imported(Protocol):
+    connection_id: int | None
+
+
+G = TypeVar("G", bound=_Imported)
 
 TTL_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 NEVER_MS = 3_153_600_000_000  # what the real service reports as the duration of "Never Expires"
@@ -70,12 +80,16 @@ def find_group(ctx: Context, path: str) -> ProfileGroup:
     return group
 
 
-def editable(ctx: Context, group: ProfileGroup) -> ProfileGroup:
-    """The group itself, unless a directory connection imported it: then it changes only by
-    syncing (the API and the CLI alike get `err_folder_managed_by_sync`)."""
+_CONNECTION_NAME = Query(select(DirectoryConnection.name).where(
+    DirectoryConnection.id == bindparam("id")))
+
+
+def editable(ctx: Context, group: G) -> G:
+    """The group itself (an ORM object or a row), unless a directory connection imported it:
+    then it changes only by syncing (the API and the CLI alike get
+    `err_folder_managed_by_sync`)."""
     if group.connection_id is not None:
-        name = ctx.session.scalar(select(DirectoryConnection.name).where(
-            DirectoryConnection.id == group.connection_id))
+        name = _CONNECTION_NAME.scalar(ctx.unit, id=group.connection_id)
         raise ApiError("err_folder_managed_by_sync", connection=name)
     return group
 
@@ -112,11 +126,17 @@ def create_group(ctx: Context, path: str) -> ProfileGroup:
     return parent
 
 
-def group_path(session: Session, group: ProfileGroup) -> str:
+_PARENT = Query(select(ProfileGroup.name, ProfileGroup.parent_id)
+                .where(ProfileGroup.id == bindparam("id")))
+
+
+def group_path(work: Unit | Session, group: Any) -> str:
+    """The group's folder path, `Parent/Child` (`group` an ORM object or a row)."""
+    unit = work if isinstance(work, Unit) else Unit.over(work)
     names = [group.name]
     parent_id = group.parent_id
     while parent_id is not None:
-        parent = session.get(ProfileGroup, parent_id)
+        parent = _PARENT.first(unit, id=parent_id)
         if parent is None:
             break
         names.append(parent.name)

@@ -12,11 +12,12 @@ import re
 import secrets
 from urllib.parse import urlencode, urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from mimicast.services.context import Context
 from mimicast.services.identity import get_account
 from mimicast.services.managed_urls import parse_url
+from mimicast.store.query import Query
 from mimicast.store.schema import RewrittenUrl
 from mimicast.wire.errors import ApiError
 
@@ -40,16 +41,20 @@ def rewrite(ctx: Context, url: str) -> str:
     return f"https://{link_host(account.region)}/s/{code}?{urlencode({'domain': host})}"
 
 
+_ORIGINAL = Query(select(RewrittenUrl.url).where(RewrittenUrl.account_id == bindparam("account"),
+                                                 RewrittenUrl.code == bindparam("code")))
+
+
 def decode(ctx: Context, link: str) -> str:
     """The original URL behind a link this account was issued; `err_ttp_url_decode_failed`
     for anything else (another account's link included). The query string, http or https,
     a trailing slash and a missing scheme do not matter."""
     code = _code_of(link)
-    original = None if code is None else ctx.session.scalar(select(RewrittenUrl.url).where(
-        RewrittenUrl.account_id == ctx.caller.account_id, RewrittenUrl.code == code))
+    original = None if code is None else _ORIGINAL.scalar(
+        ctx.unit, account=ctx.caller.account_id, code=code)
     if original is None:
         raise ApiError("err_ttp_url_decode_failed", field="url")
-    return original
+    return str(original)
 
 
 def _code_of(link: str) -> str | None:

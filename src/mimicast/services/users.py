@@ -13,20 +13,21 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 
-from sqlalchemy import exc, select
-from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy import String, bindparam, delete, exc, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from mimicast.services import audit, identity, ids, paging
 from mimicast.services.context import Context
 from mimicast.services.crypto import hash_password
 from mimicast.services.identity import normalise_domain, normalise_email
+from mimicast.store.query import Query
 from mimicast.store.schema import (
     Account,
-    Base,
     Role,
     RoleMember,
     User,
@@ -42,50 +43,73 @@ ID_KIND = "user"
 
 # Look-ups -----------------------------------------------------------------------------------
 
-def find_user(ctx: Context, email: str, field: str = "emailAddress") -> User:
-    """The caller's user with this primary address."""
+_USER = Query(select(User.__table__).where(User.account_id == bindparam("account"),
+                                           User.email == bindparam("email")))
+_USER_KEY = Query(select(User.id, User.email).where(User.account_id == bindparam("account"),
+                                                    User.email == bindparam("email")))
+
+
+def find_user(ctx: Context, email: str, field: str = "emailAddress") -> Any:
+    """The caller's user with this primary address, to change its aliases, attributes or
+    delegates: a row `(id, email)`."""
     address = normalise_email(email, field)
-    user = ctx.session.scalar(select(User).where(User.account_id == ctx.caller.account_id,
-                                                 User.email == address))
-    if user is None:
+    row = _USER_KEY.first(ctx.unit, account=ctx.caller.account_id, email=address)
+    if row is None:
         raise ApiError("err_user_not_found", field=field, email=address)
-    return user
+    return row
 
 
-def _in_use(ctx: Context, address: str) -> bool:
-    """Whether any account has this address as a user or an alias."""
-    return (ctx.session.scalar(select(User.id).where(User.email == address)) is not None
-            or ctx.session.scalar(select(UserAlias.id).where(UserAlias.address == address))
-            is not None)
+def user_row(ctx: Context, email: str, field: str = "emailAddress") -> Any:
+    """The caller's user with this primary address, to read: a row with the users columns."""
+    address = normalise_email(email, field)
+    row = _USER.first(ctx.unit, account=ctx.caller.account_id, email=address)
+    if row is None:
+        raise ApiError("err_user_not_found", field=field, email=address)
+    return row
 
 
 def _new_address(ctx: Context, value: str, field: str) -> str:
-    """An address a new user or alias may take."""
+    """An address a new user or alias may take: in one of the caller's internal domains, and
+    nobody's address or alias yet (one query answers both)."""
     address = normalise_email(value, field)
-    try:
-        identity.internal_domain_of(ctx, address)
-    except ApiError:
-        raise ApiError("err_user_domain_not_internal", field=field, email=address) from None
-    if _in_use(ctx, address):
+    use = identity.address_use(ctx, address)
+    if not use.internal:
+        raise ApiError("err_user_domain_not_internal", field=field, email=address)
+    if use.user_taken or use.alias_taken:
         raise ApiError("err_user_address_in_use", field=field, email=address)
     return address
 
 
-def _insert(ctx: Context, row: Base, conflict: ApiError) -> None:
-    """Add a row whose unique key was checked free; a concurrent request taking it first
-    is reported as `conflict`, not as a server error."""
+def _insert(ctx: Context, query: Query, conflict: ApiError, **params: Any) -> int:
+    """Run an INSERT whose unique key was checked free (its row count); a concurrent request
+    taking the key first (PostgreSQL) is reported as `conflict`, not as a server error. The
+    transaction is then aborted: nothing more may be written, the error goes straight up and
+    the dispatcher rolls the item back."""
     try:
-        with ctx.session.begin_nested():
-            ctx.session.add(row)
+        return query.execute(ctx.unit, **params)
     except exc.IntegrityError:
         raise conflict from None
+
+
+_Upsert: TypeAlias = sqlite.Insert | postgresql.Insert
+_MakeInsert: TypeAlias = Callable[[Any], _Upsert]
+
+
+def _by_dialect(build: Callable[[_MakeInsert], _Upsert]) -> dict[str, Query]:
+    """An INSERT … ON CONFLICT, which each backend spells with its own `insert`: the Query
+    for each dialect name."""
+    return {"sqlite": Query(build(sqlite.insert)), "postgresql": Query(build(postgresql.insert))}
+
+
+def _dialect(ctx: Context) -> str:
+    return ctx.unit.connection.dialect.name
 
 
 def _date(value: datetime | None) -> str:
     return format_date(value) if value is not None else ""
 
 
-def _state(user: User) -> dict[str, Any]:
+def _state(user: Any) -> dict[str, Any]:
     """What update-user echoes: the user's settings."""
     return {"emailAddress": user.email, "name": user.name,
             "forcePasswordChange": user.force_password_change,
@@ -97,24 +121,31 @@ def _state(user: User) -> dict[str, Any]:
 
 # Users --------------------------------------------------------------------------------------
 
+_ACCOUNT_CODE = Query(select(Account.code).where(Account.id == bindparam("account")))
+
+
 def create_user(ctx: Context, email: str, *, password: str | None = None, name: str | None = None,
                 force_password_change: bool | None = None,
                 account_code: str | None = None) -> dict[str, Any]:
     """A cloud user (password hashed with argon2); answers `{emailAddress, id}`."""
     if account_code is not None:
-        account = ctx.session.get(Account, ctx.caller.account_id)
-        if account is None or account_code.strip().upper() != account.code.upper():
+        code = _ACCOUNT_CODE.scalar(ctx.unit, account=ctx.caller.account_id)
+        if code is None or account_code.strip().upper() != code.upper():
             raise ApiError("err_validation_invalid_value", field="accountCode",
                            reason="not the code of the caller's account")
     address = _new_address(ctx, email, "emailAddress")
-    try:
-        with ctx.session.begin_nested():
-            user = identity.create_user(ctx, address, password=password, name=name or "",
-                                        category=audit.USERS)
-    except exc.IntegrityError:
-        raise ApiError("err_user_address_in_use", field="emailAddress", email=address) from None
-    user.force_password_change = bool(force_password_change)
-    return {"emailAddress": user.email, "id": ids.secure_id(ID_KIND, user.id)}
+    number = identity.insert_user(
+        ctx, address, name=name or "", password=password,
+        force_password_change=bool(force_password_change), category=audit.USERS,
+        conflict=ApiError("err_user_address_in_use", field="emailAddress", email=address))
+    return {"emailAddress": address, "id": ids.secure_id(ID_KIND, number)}
+
+
+@functools.cache
+def _update_user(columns: tuple[str, ...]) -> Query:
+    """UPDATE of these users columns (sorted) by id; each set of changed columns its own."""
+    return Query(update(User).where(User.id == bindparam("user_id"))
+                 .values({column: bindparam(f"new_{column}") for column in columns}))
 
 
 def update_user(ctx: Context, email: str, *, name: str | None = None,
@@ -124,17 +155,18 @@ def update_user(ctx: Context, email: str, *, name: str | None = None,
                 allow_smtp: bool | None = None, locked: bool | None = None,
                 disabled: bool | None = None) -> dict[str, Any]:
     """Change what is given (None: unchanged); answers the user's settings."""
-    user = find_user(ctx, email)
+    user = user_row(ctx, email)
     start = parse_date(archive_start, "archiveStartDate") if archive_start is not None else None
     changed: list[str] = []
+    values: dict[str, Any] = {}  # column: new value
     if name is not None and name != user.name:
-        user.name = name
+        values["name"] = name
         changed.append("name")
     if password is not None:
-        user.password_hash = hash_password(password)
+        values["password_hash"] = hash_password(password)
         changed.append("password")
     if start is not None and start != user.archive_start:
-        user.archive_start = start
+        values["archive_start"] = start
         changed.append("archiveStartDate")
     if (locked is not None and locked != user.locked) or (
             disabled is not None and disabled != user.disabled):
@@ -144,30 +176,40 @@ def update_user(ctx: Context, email: str, *, name: str | None = None,
              "passwordNeverExpires": ("password_never_expires", password_never_expires),
              "allowPop": ("allow_pop", allow_pop), "allowSmtp": ("allow_smtp", allow_smtp),
              "accountLocked": ("locked", locked), "accountDisabled": ("disabled", disabled)}
-    for wire_name, (attribute, value) in flags.items():
-        if value is not None and value != getattr(user, attribute):
-            setattr(user, attribute, value)
+    for wire_name, (column, value) in flags.items():
+        if value is not None and value != getattr(user, column):
+            values[column] = value
             changed.append(f"{wire_name}={str(value).lower()}")
-    if changed:
+    if values:
+        columns = tuple(sorted(values))
+        _update_user(columns).execute(ctx.unit, user_id=user.id, **{
+            f"new_{column}": values[column] for column in columns})
         audit.record(ctx, audit.USERS, "User updated", f"{user.email}: {', '.join(changed)}")
+        user = user._replace(**values)
     return _state(user)
+
+
+@functools.cache
+def _users(by_domain: bool) -> paging.Keyset:
+    """All of an account's users, or one domain's, by address: the ix_users_account_email and
+    ix_users_account_domain_email index ranges, so a deep page costs what the first does."""
+    base = select(User.name, User.email, User.domain, User.source).where(
+        User.account_id == bindparam("account"))
+    pinned: list[paging.Column] = [User.account_id]
+    if by_domain:
+        base = base.where(User.domain == bindparam("domain"))
+        pinned.append(User.domain)
+    return paging.Keyset(base, order=[User.email], pinned=pinned)
 
 
 def internal_users(ctx: Context, domain: str | None = None) -> paging.Paged:
     """One page of the account's users by address, all or one domain's; `userCount` is the
     total. Primary addresses only: aliases are listed by get-aliases and get-profile."""
     account_id = ctx.caller.account_id
-    query = select(User).where(User.account_id == account_id)
+    # Another account's domain simply matches none of this account's users.
     name = normalise_domain(domain) if domain else ""
-    pinned: list[QueryableAttribute[Any]] = [User.account_id]
-    if name:
-        # Another account's domain simply matches none of this account's users.
-        query = query.where(User.domain == name)
-        pinned.append(User.domain)
-    # Ordered by address within the account (and domain): the ix_users_account_email and
-    # ix_users_account_domain_email index ranges, so a deep page costs what the first does.
-    page = paging.keyset(ctx, query, order=[User.email], key_of=lambda user: (user.email,),
-                         pinned=pinned, scope=f"user/get-internal-users|{account_id}|{name}")
+    page = _users(bool(name)).page(ctx, f"user/get-internal-users|{account_id}|{name}",
+                                   account=account_id, **({"domain": name} if name else {}))
     users = [{"name": user.name, "emailAddress": user.email, "domain": user.domain,
               "alias": False, "addressType": "internal", "source": user.source}
              for user in page.rows]
@@ -175,106 +217,170 @@ def internal_users(ctx: Context, domain: str | None = None) -> paging.Paged:
                         page.pagination)
 
 
+_ROLES = Query(select(Role.name).join(RoleMember, RoleMember.role_id == Role.id)
+               .where(RoleMember.user_id == bindparam("user")).order_by(Role.name))
+_ALIASES = Query(select(UserAlias.address, UserAlias.created_at)
+                 .where(UserAlias.user_id == bindparam("user")).order_by(UserAlias.address))
+
+
 def profile(ctx: Context, email: str) -> dict[str, Any]:
-    user = find_user(ctx, email)
-    roles = ctx.session.scalars(select(Role.name).join(RoleMember, RoleMember.role_id == Role.id)
-                                .where(RoleMember.user_id == user.id).order_by(Role.name))
-    aliases = ctx.session.scalars(select(UserAlias.address).where(UserAlias.user_id == user.id)
-                                  .order_by(UserAlias.address))
+    user = user_row(ctx, email)
     return {"id": ids.secure_id(ID_KIND, user.id), **_state(user), "domain": user.domain,
-            "source": user.source, "created": _date(user.created_at), "roles": list(roles),
-            "aliases": list(aliases)}
+            "source": user.source, "created": _date(user.created_at),
+            "roles": _ROLES.scalars(ctx.unit, user=user.id),
+            "aliases": _ALIASES.scalars(ctx.unit, user=user.id)}
 
 
 # Attributes ---------------------------------------------------------------------------------
 
+_ATTRIBUTES = Query(select(UserAttribute.name, UserAttribute.value)
+                    .where(UserAttribute.user_id == bindparam("user"))
+                    .order_by(UserAttribute.name))
+
+
 def attributes(ctx: Context, email: str) -> dict[str, Any]:
-    user = find_user(ctx, email)
-    return _attributes_view(ctx, user)
+    return _attributes_view(ctx, user_row(ctx, email))
 
 
-def _attributes_view(ctx: Context, user: User) -> dict[str, Any]:
-    rows = ctx.session.scalars(select(UserAttribute).where(UserAttribute.user_id == user.id)
-                               .order_by(UserAttribute.name))
+def _attributes_view(ctx: Context, user: Any) -> dict[str, Any]:
+    rows = _ATTRIBUTES.all(ctx.unit, user=user.id)
     return {"emailAddress": user.email,
             "attributes": [{"name": row.name, "value": row.value} for row in rows]}
+
+
+def _set_attribute(make: _MakeInsert) -> _Upsert:
+    """Created, or its value replaced (also when a concurrent request created it since it
+    was read: this value is the later one)."""
+    statement = make(UserAttribute).values(user_id=bindparam("user"), name=bindparam("name"),
+                                           value=bindparam("value"))
+    return statement.on_conflict_do_update(
+        index_elements=[UserAttribute.user_id, UserAttribute.name],
+        set_={"value": statement.excluded.value})
+
+
+_SET_ATTRIBUTE = _by_dialect(_set_attribute)
+_REMOVE_ATTRIBUTES = Query(delete(UserAttribute).where(
+    UserAttribute.user_id == bindparam("user"),
+    UserAttribute.name.in_(bindparam("names", expanding=True, type_=String()))))
 
 
 def update_attributes(ctx: Context, email: str,
                       changes: Sequence[tuple[str, str | None]]) -> dict[str, Any]:
     """Set each `(name, value)`; an empty value removes the attribute. Answers them all."""
     user = find_user(ctx, email)
+    rows = _ATTRIBUTES.all(ctx.unit, user=user.id)
+    current = {row.name: row.value for row in rows}
     set_names: list[str] = []
     removed: list[str] = []
-    for name, value in dict(changes).items():  # a name given twice: the last value counts
-        row = ctx.session.get(UserAttribute, (user.id, name))
-        if value and row is None:
-            row = UserAttribute(user_id=user.id, name=name, value=value)
-            try:
-                with ctx.session.begin_nested():
-                    ctx.session.add(row)
-            except exc.IntegrityError:
-                # A concurrent request created it first: this value is the later one.
-                row = ctx.session.get(UserAttribute, (user.id, name))
-                assert row is not None
-                row.value = value
+    wanted = dict(changes)  # a name given twice: the last value counts
+    for name, value in wanted.items():
+        if value and current.get(name) != value:
             set_names.append(name)
-        elif value and row is not None and row.value != value:
-            row.value = value
-            set_names.append(name)
-        elif not value and row is not None:
-            ctx.session.delete(row)
+        elif not value and name in current:
             removed.append(name)
-    if set_names or removed:
-        parts = ([f"set {', '.join(set_names)}"] if set_names else []) + (
-            [f"removed {', '.join(removed)}"] if removed else [])
-        audit.record(ctx, audit.USERS, "User attributes updated",
-                     f"{user.email}: {'; '.join(parts)}")
-    ctx.session.flush()
+    if not (set_names or removed):
+        return {"emailAddress": user.email,
+                "attributes": [{"name": row.name, "value": row.value} for row in rows]}
+    if set_names:
+        upsert = _SET_ATTRIBUTE[_dialect(ctx)]
+        for name in set_names:
+            upsert.execute(ctx.unit, user=user.id, name=name, value=wanted[name])
+    if removed:
+        _REMOVE_ATTRIBUTES.execute(ctx.unit, user=user.id, names=removed)
+    parts = ([f"set {', '.join(set_names)}"] if set_names else []) + (
+        [f"removed {', '.join(removed)}"] if removed else [])
+    audit.record(ctx, audit.USERS, "User attributes updated",
+                 f"{user.email}: {'; '.join(parts)}")
     return _attributes_view(ctx, user)
 
 
 # Aliases ------------------------------------------------------------------------------------
 
 def aliases(ctx: Context, email: str) -> dict[str, Any]:
-    user = find_user(ctx, email)
-    rows = ctx.session.scalars(select(UserAlias).where(UserAlias.user_id == user.id)
-                               .order_by(UserAlias.address))
+    user = user_row(ctx, email)
     return {"emailAddress": user.email,
             "aliases": [{"aliasAddress": row.address, "created": _date(row.created_at)}
-                        for row in rows]}
+                        for row in _ALIASES.all(ctx.unit, user=user.id)]}
+
+
+_INSERT_ALIAS = Query(insert(UserAlias).values(
+    account_id=bindparam("account"), user_id=bindparam("user"), address=bindparam("address"),
+    created_at=bindparam("at")))
 
 
 def add_alias(ctx: Context, email: str, alias: str) -> dict[str, Any]:
     user = find_user(ctx, email)
     address = _new_address(ctx, alias, "aliasAddress")
-    _insert(ctx, UserAlias(account_id=ctx.caller.account_id, user_id=user.id, address=address,
-                           created_at=ctx.now()),
-            ApiError("err_user_address_in_use", field="aliasAddress", email=address))
+    _insert(ctx, _INSERT_ALIAS,
+            ApiError("err_user_address_in_use", field="aliasAddress", email=address),
+            account=ctx.caller.account_id, user=user.id, address=address, at=ctx.now())
     audit.record(ctx, audit.USERS, "Alias added", f"{address} → {user.email}")
     return {"emailAddress": user.email, "aliasAddress": address}
+
+
+@functools.cache
+def _alias(of_user: bool) -> Query:
+    """An alias of the account, `(id, owner's email)`; `of_user`: only if it is `email`'s."""
+    query = select(UserAlias.id, User.email).join(User, User.id == UserAlias.user_id).where(
+        UserAlias.account_id == bindparam("account"), UserAlias.address == bindparam("address"))
+    if of_user:
+        query = query.where(User.email == bindparam("email"))
+    return Query(query)
+
+
+_DELETE_ALIAS = Query(delete(UserAlias).where(UserAlias.id == bindparam("alias")))
 
 
 def remove_alias(ctx: Context, alias: str, email: str | None = None) -> dict[str, Any]:
     """Remove an alias of the account; with `email`, only when it is that user's."""
     address = normalise_email(alias, "aliasAddress")
-    query = select(UserAlias, User).join(User, User.id == UserAlias.user_id).where(
-        UserAlias.account_id == ctx.caller.account_id, UserAlias.address == address)
-    if email is not None:
-        query = query.where(User.email == normalise_email(email))
-    row = ctx.session.execute(query).first()
+    params = {"email": normalise_email(email)} if email is not None else {}
+    row = _alias(email is not None).first(ctx.unit, account=ctx.caller.account_id,
+                                          address=address, **params)
     if row is None:
         raise ApiError("err_user_alias_not_found", field="aliasAddress", email=address)
-    found, owner = row
-    ctx.session.delete(found)
-    audit.record(ctx, audit.USERS, "Alias removed", f"{address} → {owner.email}")
-    return {"emailAddress": owner.email, "aliasAddress": address}
+    _DELETE_ALIAS.execute(ctx.unit, alias=row.id)
+    audit.record(ctx, audit.USERS, "Alias removed", f"{address} → {row.email}")
+    return {"emailAddress": row.email, "aliasAddress": address}
 
 
 # Delegates ----------------------------------------------------------------------------------
 
-def _pair(ctx: Context, email: str, delegate: str) -> tuple[User, User]:
-    return find_user(ctx, email), find_user(ctx, delegate, "delegateAddress")
+_PAIR = Query(select(User.id, User.email).where(
+    User.account_id == bindparam("account"),
+    User.email.in_([bindparam("email"), bindparam("delegate")])))
+
+
+def _pair(ctx: Context, email: str, delegate: str) -> tuple[Any, Any]:
+    """The user and the delegate, rows `(id, email)`, in one query; the user's own error
+    (bad or unknown address) comes first."""
+    address = normalise_email(email)
+    try:
+        other_address = normalise_email(delegate, "delegateAddress")
+    except ApiError:
+        find_user(ctx, address)
+        raise
+    found = {row.email: row for row in _PAIR.all(ctx.unit, account=ctx.caller.account_id,
+                                                 email=address, delegate=other_address)}
+    user, other = found.get(address), found.get(other_address)
+    if user is None:
+        raise ApiError("err_user_not_found", field="emailAddress", email=address)
+    if other is None:
+        raise ApiError("err_user_not_found", field="delegateAddress", email=other_address)
+    return user, other
+
+
+def _add_delegate(make: _MakeInsert) -> _Upsert:
+    """Writes nothing (no row counted) when the pair is there already."""
+    return make(UserDelegate).values(
+        user_id=bindparam("user"), delegate_id=bindparam("delegate"), created_at=bindparam("at")
+    ).on_conflict_do_nothing(index_elements=[UserDelegate.user_id, UserDelegate.delegate_id])
+
+
+_INSERT_DELEGATE = _by_dialect(_add_delegate)
+_DELETE_DELEGATE = Query(delete(UserDelegate).where(UserDelegate.user_id == bindparam("user"),
+                                                    UserDelegate.delegate_id
+                                                    == bindparam("delegate")))
 
 
 def add_delegate(ctx: Context, email: str, delegate: str) -> dict[str, Any]:
@@ -285,30 +391,31 @@ def add_delegate(ctx: Context, email: str, delegate: str) -> dict[str, Any]:
                        reason="a user cannot be their own delegate")
     exists = ApiError("err_user_delegate_exists", field="delegateAddress",
                       delegate=other.email, email=user.email)
-    if ctx.session.get(UserDelegate, (user.id, other.id)) is not None:
+    # An IntegrityError here: one of the two users was deleted meanwhile (PostgreSQL).
+    if not _insert(ctx, _INSERT_DELEGATE[_dialect(ctx)], exists, user=user.id,
+                   delegate=other.id, at=ctx.now()):
         raise exists
-    _insert(ctx, UserDelegate(user_id=user.id, delegate_id=other.id, created_at=ctx.now()),
-            exists)
     audit.record(ctx, audit.USERS, "Delegate added", f"{other.email} → {user.email}")
     return {"emailAddress": user.email, "delegateAddress": other.email}
 
 
+_DELEGATES = Query(select(User.email, User.name, UserDelegate.created_at)
+                   .join(UserDelegate, UserDelegate.delegate_id == User.id)
+                   .where(UserDelegate.user_id == bindparam("user")).order_by(User.email))
+
+
 def delegates(ctx: Context, email: str) -> dict[str, Any]:
-    user = find_user(ctx, email)
-    rows = ctx.session.execute(select(User, UserDelegate.created_at)
-                               .join(UserDelegate, UserDelegate.delegate_id == User.id)
-                               .where(UserDelegate.user_id == user.id).order_by(User.email))
+    user = user_row(ctx, email)
     return {"emailAddress": user.email,
-            "delegates": [{"emailAddress": other.email, "name": other.name,
-                           "created": _date(created)} for other, created in rows]}
+            "delegates": [{"emailAddress": row.email, "name": row.name,
+                           "created": _date(row.created_at)}
+                          for row in _DELEGATES.all(ctx.unit, user=user.id)]}
 
 
 def remove_delegate(ctx: Context, email: str, delegate: str) -> dict[str, Any]:
     user, other = _pair(ctx, email, delegate)
-    row = ctx.session.get(UserDelegate, (user.id, other.id))
-    if row is None:
+    if not _DELETE_DELEGATE.execute(ctx.unit, user=user.id, delegate=other.id):
         raise ApiError("err_user_delegate_not_found", field="delegateAddress",
                        delegate=other.email, email=user.email)
-    ctx.session.delete(row)
     audit.record(ctx, audit.USERS, "Delegate removed", f"{other.email} → {user.email}")
     return {"emailAddress": user.email, "delegateAddress": other.email}

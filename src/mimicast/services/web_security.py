@@ -21,7 +21,6 @@ from mimicast.services import audit, directory, ids, managed_urls, policies
 from mimicast.services.context import Context
 from mimicast.services.identity import normalise_domain, normalise_email
 from mimicast.services.managed_urls import UrlParts
-from mimicast.store.schema import Policy
 from mimicast.wire.dates import format_date, parse_date
 from mimicast.wire.errors import ApiError
 
@@ -67,7 +66,7 @@ def _sender(ctx: Context, given: Mapping[str, Any]) -> dict[str, Any]:
     if key == "emailDomain":
         return {"type": kind, key: normalise_domain(str(value), field)}
     # The directory group must be the account's (err_folder_not_found otherwise).
-    group = directory.get_group(ctx, str(value), field)
+    group = directory.group_row(ctx, str(value), field)
     return {"type": kind, key: directory.secure_id(group.id)}
 
 
@@ -153,7 +152,7 @@ def _targets(given: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
 
 # Storage ------------------------------------------------------------------------------------
 
-def _view(row: Policy) -> dict[str, Any]:
+def _view(row: Any) -> dict[str, Any]:
     settings: Any = row.body["policy"]
     policy = {key: settings[key] for key in ("description", "fromDate", "toDate",
                                              "fromEternal", "toEternal", "enabled", "from")}
@@ -191,14 +190,14 @@ def update_policy(ctx: Context, policy_id: str, policy: Mapping[str, Any] | None
     current: Any = row.body
     settings = _settings(ctx, policy or {}, current["policy"])
     new_targets = _targets(targets) if targets is not None else current["targets"]
-    policies.save_row(ctx, row, {"policy": settings, "targets": new_targets})
+    saved = policies.save_row(ctx, row, {"policy": settings, "targets": new_targets})
     audit.record(ctx, audit.POLICY, "Web security policy updated", settings["description"])
-    return _view(row)
+    return _view(saved)
 
 
 def delete_policy(ctx: Context, policy_id: str) -> dict[str, Any]:
     row = policies.find_row(ctx, FAMILY, policy_id)
     description: Any = row.body["policy"]
-    ctx.session.delete(row)
+    policies.remove_row(ctx, row)
     audit.record(ctx, audit.POLICY, "Web security policy deleted", description["description"])
     return {"id": secure_id(row.id)}

@@ -39,10 +39,11 @@ _DATE_RE = re.compile(
 
 def format_date(dt: datetime) -> str:
     """`2015-11-16T14:49:18+0000`; a naive datetime is taken to be UTC already."""
-    dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
-    # Not strftime: `%Y` does not zero-pad years before 1000 on glibc.
-    return (f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}"
-            f"T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}+0000")
+    if dt.tzinfo is not None and dt.utcoffset():
+        dt = dt.astimezone(UTC)
+    # isoformat (not strftime, whose `%Y` does not zero-pad years before 1000 on glibc), in
+    # naive form: the offset is written as the API writes it.
+    return dt.replace(tzinfo=None).isoformat(timespec="seconds") + "+0000"
 
 
 def parse_date(value: str, field: str) -> datetime:
