@@ -225,12 +225,15 @@ def test_responses_are_the_envelope_of_the_response_model(document: dict[str, An
     for path, endpoint in ENDPOINTS.items():
         responses = document["paths"][path]["post"]["responses"]
         assert all(re.fullmatch(r"[1-5][0-9][0-9]", code) for code in responses)
+        assert {"200", "400", "429", "431", "500"} <= set(responses), path
         for code, response in responses.items():
             resolved = resolve(document, response)
             assert resolved["description"], (path, code)
             assert resolved["content"]["application/json"]["schema"], (path, code)
-            assert set(resolved["headers"]) == {"X-RateLimit-Limit", "X-RateLimit-Remaining",
-                                                "X-RateLimit-Reset"}
+            # 431 and 500 are answered before any quota is looked up.
+            quota = set() if code in ("431", "500") else {
+                "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"}
+            assert set(resolved.get("headers", {})) == quota, (path, code)
         envelope = envelope_schema(document, path, "200")
         assert envelope["required"] == ["meta", "data", "fail"]
         meta = resolve(document, envelope["properties"]["meta"])
@@ -265,6 +268,7 @@ def test_signed_operations_carry_the_signature(document: dict[str, Any]) -> None
         assert {"200", "400", "401", "403", "418", "429"} <= set(operation["responses"])
         unauthorized = resolve(document, operation["responses"]["401"])
         assert "err_xdk_invalid_signature" in unauthorized["description"]
+        assert "err_xdk_authentication_failed" not in unauthorized["description"]
 
 
 def test_unsigned_operations_have_no_security(document: dict[str, Any]) -> None:
@@ -282,6 +286,11 @@ def test_unsigned_operations_have_no_security(document: dict[str, Any]) -> None:
     assert "Basic-Cloud" in authorization[0]["description"]
     assert "Basic-AD" in authorization[0]["description"]
     assert "Basic-AD" in login["description"]
+    failed = resolve(document, login["responses"]["401"])
+    assert "err_xdk_authentication_failed" in failed["description"]
+    throttled = resolve(document, login["responses"]["429"])
+    assert "err_xdk_login_throttled" in throttled["description"]
+    assert "409" in login["responses"]
     discover = document["paths"]["/api/login/discover-authentication"]["post"]
     assert "parameters" not in discover
 
@@ -291,8 +300,20 @@ def test_rate_limit_and_error_table_are_documented(document: dict[str, Any]) -> 
     assert "err_rate_limit_exceeded" in limited["description"]
     assert set(limited["headers"]) == {"X-RateLimit-Limit", "X-RateLimit-Remaining",
                                        "X-RateLimit-Reset"}
-    for name in ("BadRequest", "Unauthorized", "Forbidden", "BindingExpired", "RateLimited"):
+    for name in ("BadRequest", "Unauthorized", "LoginFailed", "Forbidden", "BindingExpired",
+                 "BindingLimit", "RateLimited", "LoginThrottled", "HeadersTooLarge",
+                 "InternalError"):
         assert name in document["components"]["responses"]
+    # Every error an operation can answer with its own HTTP status is named by a documented
+    # response. Not these: other paths and methods (404, 405), the CLI's, and an error only
+    # ever reported per item, inside a 200's `fail`.
+    elsewhere = {"err_not_found", "err_method_not_allowed", "err_already_exists",
+                 "err_object_not_found", "err_policy_not_found"}
+    named = " ".join(response["description"]
+                     for response in document["components"]["responses"].values())
+    for code, spec in ERRORS.items():
+        if spec.status != 200 and code not in elsewhere:
+            assert f"`{code}`" in named, code
     error_envelope = document["components"]["schemas"]["ErrorEnvelope"]
     assert error_envelope["properties"]["data"]["maxItems"] == 0
     assert error_envelope["properties"]["fail"]["minItems"] == 1

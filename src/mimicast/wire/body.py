@@ -10,9 +10,12 @@ and depth, and every failure is an `ApiError`, never a crash.
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import math
 import re
+import warnings
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -36,6 +39,7 @@ _INT_MAX = 2**64 - 1
 _FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 # `k=v&k2=v2` and nothing else: keys are plain tokens, values anything without `&`.
 _FORM_RE = re.compile(r"[\w.\-%+]+=[^&]*(?:&[\w.\-%+]+=[^&]*)*&?")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 # Lowercase spellings come from JSON mixed into a Python repr (`{'a': true, 'b': None}`).
 _NAMES: dict[str, Any] = {"True": True, "False": False, "None": None,
                           "true": True, "false": False, "null": None}
@@ -128,8 +132,13 @@ def _to_text(raw: bytes, content_type: str | None) -> str:
         charset = _param(content_type, "charset")
         if charset:
             try:
-                text = raw.decode(charset)
-            except (LookupError, UnicodeDecodeError):
+                with _compiler_warnings_off():  # unicode_escape warns like the compiler
+                    text = raw.decode(charset)
+                # Codecs such as unicode_escape can yield lone surrogates, which no response
+                # could echo back (orjson refuses them).
+                text.encode("utf-8")
+            except (LookupError, ValueError):
+                # ValueError: UnicodeError from codecs like `undefined`, a NUL in the name.
                 text = None
         if text is None:
             text = raw.decode("latin-1")
@@ -180,11 +189,23 @@ def _parse_value(text: str, size: int) -> Any:
     if size > MAX_BODY_BYTES:
         raise ApiError("err_request_too_large", limit=MAX_BODY_BYTES)
     try:
-        tree = ast.parse(text, mode="eval")
+        with _compiler_warnings_off():
+            tree = ast.parse(text, mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
         # Not Python either: the JSON diagnosis is the useful one for most clients.
         raise _Unparsed(json_reason) from None
     return _literal(tree.body, 1)
+
+
+@contextlib.contextmanager
+def _compiler_warnings_off() -> Iterator[None]:
+    """An invalid escape (the `\\p` of `'C:\\path'`) makes the compiler warn, with a
+    SyntaxWarning on the server's stderr from Python 3.12: clients could fill the log with
+    them. The string itself is accepted as written. (The warning filters are process-wide
+    state; the server decodes bodies on its event loop, one at a time.)"""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", (DeprecationWarning, SyntaxWarning))
+        yield
 
 
 def _reject_constant(name: str) -> Any:
@@ -227,7 +248,7 @@ def _scalar(value: Any) -> Any:
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, str):
-        return _check_str(value)
+        return _check_str(_join_surrogate_pairs(value))
     if isinstance(value, bytes):  # b'..' in a Python 2-era repr
         try:
             return value.decode("utf-8")
@@ -238,6 +259,18 @@ def _scalar(value: Any) -> Any:
     if isinstance(value, float):
         return _check_float(value)
     raise _Unparsed(f"{type(value).__name__} values are not allowed")
+
+
+def _join_surrogate_pairs(value: str) -> str:
+    """`"\\ud83d\\ude00"` is one character to JSON but two lone surrogates to Python; a JSON
+    string in a body that also holds a Python constant (`False`) reaches the literal walker,
+    and means what JSON means. Lone surrogates stay, for `_check_str` to refuse."""
+    if not _SURROGATE_RE.search(value):
+        return value
+    try:
+        return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+    except UnicodeDecodeError:
+        return value
 
 
 def _node_name(node: ast.AST) -> str:
