@@ -115,6 +115,30 @@ def test_events_walk_three_pages_both_ways(harness: Harness, tenant: Tenant) -> 
         assert (error["code"], error["field"]) == ("err_validation_invalid_value", "pageToken")
 
 
+def test_a_walk_through_events_of_one_instant_loses_none(harness: Harness,
+                                                        tenant: Tenant) -> None:
+    """Pages continue from (time, id): a page boundary inside a run of equal times (the
+    window narrowed to the key's time must keep them) neither repeats nor drops one."""
+    instant = utcnow() - timedelta(minutes=5)
+    for i in range(12):
+        seed(harness, tenant, instant, "Same instant", f"tie-{i:02d}")
+    item = window(query="tie-")
+    seen: list[str] = []
+    token, pages = None, []
+    while True:
+        body = events(harness, tenant, item,
+                      {"pageSize": 5, **({"pageToken": token} if token else {})})
+        pages.append(body)
+        seen += [e["eventInfo"] for e in body["data"]]
+        token = body["meta"]["pagination"].get("next")
+        if token is None:
+            break
+    assert seen == [f"tie-{i:02d}" for i in reversed(range(12))]
+    back = events(harness, tenant, item,
+                  {"pageSize": 5, "pageToken": pages[-1]["meta"]["pagination"]["previous"]})
+    assert back["data"] == pages[-2]["data"]
+
+
 def test_history_is_limited_to_60_days(harness: Harness, tenant: Tenant) -> None:
     now = utcnow()
     seed(harness, tenant, now - timedelta(days=30), "Old change", "month-old")

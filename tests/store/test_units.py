@@ -167,3 +167,44 @@ def test_a_savepoint_undoes_only_its_own_work(store: Store) -> None:
     with store.unit(write=False) as unit:
         actors = Query(select(AuditEvent.actor).order_by(AuditEvent.id)).scalars(unit)
     assert actors == ["t", "orm-before", "t"]
+
+
+def test_a_write_that_must_not_wait_says_so_before_doing_anything(tmp_path: Path) -> None:
+    """What lets the server try a write on its event loop: when the writer is busy — one of
+    this process's threads, or another process — `wait=False` raises WouldWait at once."""
+    import sqlite3
+
+    from mimicast.store.engine import WouldWait
+
+    path = tmp_path / "w.db"
+    store = Store(f"sqlite:///{path}")
+    store.migrate()
+    account = _account(store)
+    inside, leave = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with store.unit():
+            inside.set()
+            leave.wait(30)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert inside.wait(30)
+    with pytest.raises(WouldWait), store.unit(wait=False) as unit:
+        _ADD.execute(unit, account=account, at=WHEN)
+    leave.set()
+    thread.join(30)
+
+    other = sqlite3.connect(path, isolation_level=None)  # another process, as SQLite sees it
+    other.execute("BEGIN IMMEDIATE")
+    with pytest.raises(WouldWait), store.unit(wait=False) as unit:
+        _ADD.execute(unit, account=account, at=WHEN)
+    other.execute("COMMIT")
+    other.close()
+    with store.unit(wait=False) as unit:  # free again: it writes, and waits for nobody
+        _ADD.execute(unit, account=account, at=WHEN)
+    with store.unit(write=False) as unit:
+        assert _COUNT.scalar(unit) == 1
+        # the busy timeout is back for everyone else
+        assert unit.raw.execute("PRAGMA busy_timeout").fetchone()[0] == 30_000
+    store.dispose()

@@ -194,7 +194,7 @@ ENDPOINTS = [
              "cannot be read or parsed is `err_directory_sync_failed`.",
              lambda ctx, item: dirsync.execute_sync(ctx, item.connectionId),
              permissions.DIRECTORY_SYNC_EDIT, ExecuteSyncItem, SyncStarted, per_item=False,
-             max_items=1),
+             max_items=1, slow=True),
     Endpoint("/api/directory/get-connection",
              "The account's directory connections, with how and when each last synced and "
              "what that sync did.",

@@ -120,7 +120,8 @@ ENDPOINTS = [
              "Look up the domain's DNS TXT records; when one holds the token, the domain "
              "becomes internal. Otherwise a retryable `err_domain_verification_failed`.",
              lambda ctx, item: domains.verify_domain(ctx, item.domain, item.id),
-             permissions.DOMAINS_REGISTER, DomainRefItem, VerifyResult, min_items=1),
+             permissions.DOMAINS_REGISTER, DomainRefItem, VerifyResult, min_items=1,
+             slow=True),
     Endpoint("/api/domain/get-provision-status",
              "Where each domain's registration stands: `status` pending, expired or internal, "
              "`verified`, `created`, `expiry` and `verifiedDate` (\"\" when not applicable).",

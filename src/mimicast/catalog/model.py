@@ -65,6 +65,9 @@ class Endpoint:
     # error from the store, not a silent lock wait. False (the default) for anything that
     # records a change or an audit event.
     read_only: bool = False
+    # The endpoint may take long on something other than the store (reading a directory
+    # export, a DNS lookup): it always runs on a store thread, never on the event loop.
+    slow: bool = False
 
     def __post_init__(self) -> None:
         if self.paged and self.per_item:

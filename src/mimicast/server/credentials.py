@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from mimicast.server.singleflight import Runner, SingleFlight
+from mimicast.server.singleflight import SingleFlight
+from mimicast.server.storethreads import StoreThreads
 from mimicast.services import auth
 from mimicast.services.auth import AppRecord, BindingRecord
 from mimicast.services.context import Deps, Revocations
@@ -65,13 +66,13 @@ def explained(request: SignedRequest, app_id: str) -> str:
 
 
 class Credentials:
-    def __init__(self, deps: Deps, runner: Runner, ttl: float,
+    def __init__(self, deps: Deps, store: StoreThreads, ttl: float,
                  clock: Callable[[], datetime]) -> None:
         self._deps = deps
-        self._run = runner  # where store work runs: the server's store threads
+        self._store = store
         self._apps: TtlCache[AppRecord | ApiError] = TtlCache(ttl)
         self._bindings: TtlCache[BindingRecord | None] = TtlCache(ttl)
-        self._loads = SingleFlight(runner)
+        self._loads = SingleFlight(store.read)
         self._clock = clock
 
     async def application(self, app_id: str) -> AppRecord:
@@ -149,7 +150,7 @@ class Credentials:
         step = timedelta(seconds=max(binding.ttl_seconds / 20, 0.0))
         if binding.expires_at is not None and expires - binding.expires_at < step:
             return binding
-        await self._run(self._write_expiry, binding.id, expires)
+        await self._store.run(self._write_expiry, binding.id, expires)
         extended = replace(binding, expires_at=expires)
         self._bindings.put(access_key, extended)
         return extended

@@ -64,17 +64,24 @@ def check_count(endpoint: Endpoint, items: list[Any]) -> None:
 
 
 def run(deps: Deps, caller: Caller, endpoint: Endpoint, items: list[Any],
-        page: PageRequest | None = None) -> Outcome:
+        page: PageRequest | None = None, *, wait: bool = True) -> Outcome:
     """The whole request in one unit of work, run again (from scratch) if it lost a write
-    race; then its follow-ups, each in a unit of its own."""
-    outcome = retrying(lambda: _run_once(deps, caller, endpoint, items, page or PageRequest()))
-    for followup in outcome.followups:
+    race. Its follow-ups are left to the caller (`follow_up`): they write, and a read may
+    have run where writes must not wait. `wait=False`: raise `WouldWait`, having done
+    nothing, rather than wait for the store's writer."""
+    return retrying(lambda: _run_once(deps, caller, endpoint, items, page or PageRequest(),
+                                      wait))
+
+
+def follow_up(outcome: Outcome) -> None:
+    """The request's follow-ups, each in a unit of its own."""
+    followups, outcome.followups = outcome.followups, []
+    for followup in followups:
         followup()
-    return outcome
 
 
 def _run_once(deps: Deps, caller: Caller, endpoint: Endpoint, items: list[Any],
-              page: PageRequest) -> Outcome:
+              page: PageRequest, wait: bool) -> Outcome:
     assert endpoint.handler is not None
     outcome = Outcome()
     if not endpoint.per_item:
@@ -83,7 +90,7 @@ def _run_once(deps: Deps, caller: Caller, endpoint: Endpoint, items: list[Any],
     # A savepoint per item only when several may write: a lone item that fails rolls back
     # the whole (one-item) unit, and the common case saves two round trips.
     isolate = writes and len(items) > 1
-    with deps.store.unit(write=writes) as unit:
+    with deps.store.unit(write=writes, wait=wait) as unit:
         ctx = Context(deps, unit, caller, page, outcome.revoked)
         for raw in items:
             try:

@@ -72,7 +72,7 @@ async def login(runtime: Runtime, endpoint: Endpoint, headers: Headers, items: l
             return auth.login_attempt(unit.session, app_id=app_id, credentials=credentials,
                                       user_name=item.userName or item.username)
 
-    attempt = await runtime.store.run(read)
+    attempt = await runtime.store.read(read)
     try:
         matched = await runtime.passwords.verify(attempt.stored_hash, credentials.password)
     except Busy:

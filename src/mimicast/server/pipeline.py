@@ -104,7 +104,7 @@ async def _handle(runtime: Runtime, request: Request) -> Reply:
         try:
             items, _meta = await _read_items(request)
             if path.endswith("/discover-authentication"):
-                data, fail = await runtime.store.run(login.discover, runtime, endpoint, items)
+                data, fail = await runtime.store.read(login.discover, runtime, endpoint, items)
                 return data_response(data, fail, quota)
             return data_response([await login.login(runtime, endpoint, request.headers, items,
                                                     _client(request))], [], quota)
@@ -163,8 +163,17 @@ async def _handle(runtime: Runtime, request: Request) -> Reply:
         outcome = await runtime.loads.run((path, caller.account_id), dispatch.run,
                                           runtime.deps, caller, endpoint, items)
     else:
-        outcome = await runtime.store.run(dispatch.run, runtime.deps, caller, endpoint, items,
-                                          page)
+        if endpoint.read_only:
+            outcome = await runtime.store.read(dispatch.run, runtime.deps, caller, endpoint,
+                                               items, page)
+        elif endpoint.slow:
+            outcome = await runtime.store.run(dispatch.run, runtime.deps, caller, endpoint,
+                                              items, page)
+        else:
+            outcome = await runtime.store.write(dispatch.run, runtime.deps, caller, endpoint,
+                                                items, page)
+    if outcome.followups:
+        await runtime.store.run(dispatch.follow_up, outcome)
     runtime.credentials.forget_revoked(outcome.revoked)
     return data_response(outcome.data, outcome.fail, quota, outcome.meta)
 

@@ -61,13 +61,12 @@ class Runtime:
         else:
             limiter, guard = MemoryLimiter(), MemoryGuard(policy)
         return cls(settings=settings, deps=deps, store=threads,
-                   credentials=Credentials(deps, threads.run, settings.cache_seconds,
-                                           deps.clock),
+                   credentials=Credentials(deps, threads, settings.cache_seconds, deps.clock),
                    limiter=limiter, login_guard=guard,
                    passwords=PasswordChecks(settings.login_concurrency, settings.login_queue),
                    replay=ReplayGuard(settings.max_clock_skew,
                                       settings.reject_replayed_request_ids, utcnow),
-                   endpoints=ENDPOINTS, loads=SingleFlight(threads.run))
+                   endpoints=ENDPOINTS, loads=SingleFlight(threads.read))
 
     def background(self, work: Coroutine[Any, Any, Any]) -> None:
         """Run `work` without waiting for it (kept referenced until it ends)."""

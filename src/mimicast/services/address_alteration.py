@@ -123,12 +123,20 @@ def _definition_view(row: Any) -> dict[str, Any]:
             "alteredAddress": row.body["alteredAddress"], "routing": row.body["routing"]}
 
 
+# Whether a set already alters an address: the set's definitions are searched by the database
+# (an index range by set, the address inside each JSON body), not loaded here.
+_DEFINED = Query(select(Policy.id).where(
+    Policy.account_id == bindparam("account"), Policy.family == DEFINITION,
+    Policy.parent_id == bindparam("set"),
+    Policy.body["originalAddress"].as_string() == bindparam("original")).limit(1))
+
+
 def create_definitions(ctx: Context, set_id: str | None, entries: Sequence[Mapping[str, Any]],
                        prefix: str = "") -> list[dict[str, Any]]:
     """Add definitions `{originalAddress, alteredAddress, routing?}` to a set. `prefix` places
     an entry's error fields inside the request (`addressAlterations.0.`)."""
     parent = _set(ctx, set_id)
-    taken = {str(row.body["originalAddress"]) for row in family_rows(ctx, DEFINITION, parent.id)}
+    taken: set[str] = set()  # the originals this request adds
     created = []
     for index, entry in enumerate(entries):
         where = prefix.format(index=index)
@@ -147,7 +155,8 @@ def create_definitions(ctx: Context, set_id: str | None, entries: Sequence[Mappi
         if routing not in ROUTES:
             raise ApiError("err_validation_invalid_value", field=where + "routing",
                            reason="routing must be one of " + ", ".join(ROUTES))
-        if original in taken:
+        if original in taken or _DEFINED.first(ctx.unit, account=ctx.caller.account_id,
+                                               set=parent.id, original=original) is not None:
             raise ApiError("err_address_alteration_definition_exists",
                            field=where + "originalAddress", address=original)
         taken.add(original)

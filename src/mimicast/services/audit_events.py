@@ -80,4 +80,5 @@ def _events(by_text: bool, by_category: bool) -> paging.Keyset:
     if by_category:
         base = base.where(AuditEvent.category.in_(bindparam("codes", expanding=True)))
     return paging.Keyset(base, order=[AuditEvent.created_at, AuditEvent.id],
-                         pinned=[AuditEvent.account_id], descending=True)
+                         pinned=[AuditEvent.account_id], descending=True,
+                         window=("start", "end"))

@@ -61,14 +61,14 @@ Column: TypeAlias = ColumnElement[Any] | QueryableAttribute[Any]
 AnySelect: TypeAlias = Select[*tuple[Any, ...]]
 
 
-def _typed_key(order: Sequence[Column], key: Any) -> list[Any]:
-    """A token's key with each value as its column's Python type: JSON brought datetimes
-    back as ISO strings."""
-    if not isinstance(key, list) or len(key) != len(order):
+def _typed_key(dated: Sequence[bool], key: Any) -> list[Any]:
+    """A token's key with each value as its column's Python type (`dated`: which columns
+    hold datetimes): JSON brought datetimes back as ISO strings."""
+    if not isinstance(key, list) or len(key) != len(dated):
         raise pagetokens.invalid()
     typed = []
-    for column, value in zip(order, key, strict=True):
-        if isinstance(value, str) and column.type.python_type is datetime:
+    for is_date, value in zip(dated, key, strict=True):
+        if isinstance(value, str) and is_date:
             try:
                 value = datetime.fromisoformat(value)
             except ValueError:
@@ -84,15 +84,23 @@ class Keyset:
     among those selected, unique together, indexed) is the walk. `pinned`: columns the base
     fixes by equality that lead the index to walk (`account_id`, …); they lead the ORDER BY
     too, so every planner picks that index rather than one on `order` alone. `descending`
-    walks newest first; `count`: answer `totalCount`. The count, the first page and the
-    pages after or before a key are compiled queries, built here once.
+    walks newest first; `count`: answer `totalCount`. `window`: the names of the bind
+    parameters that bound the first order column from below and above (a time window), if
+    the base has them: a page after (or before) a key narrows them to the key, so the index
+    range starts at the key — SQLite takes one bound per side for the range and, given the
+    window's and the key's, walked from the window's edge to the key on every page. The
+    count, the first page and the pages after or before a key are compiled queries, built
+    here once.
     """
 
     def __init__(self, base: AnySelect, order: Sequence[Column], *,
                  pinned: Sequence[Column] = (), descending: bool = False,
-                 count: bool = True) -> None:
+                 count: bool = True, window: tuple[str, str] | None = None) -> None:
         self.order = list(order)
         self.count = count
+        self.descending = descending
+        self.window = window
+        self._dated = [column.type.python_type is datetime for column in self.order]
         names = list(base.selected_columns.keys())
         self._key_at = [names.index(str(column.key)) for column in self.order]
         keys = [bindparam(f"key_{i}", type_=column.type) for i, column in enumerate(order)]
@@ -111,6 +119,18 @@ class Keyset:
         self._first = Query(base.order_by(*forwards).limit(limit))
         self._after = Query(base.where(later).order_by(*forwards).limit(limit))
         self._before = Query(base.where(earlier).order_by(*backwards).limit(limit))
+
+    def _narrowed(self, params: dict[str, Any], first: Any, direction: str) -> dict[str, Any]:
+        """The window's bounds with the key's first value as the bound on the walking side
+        (the rows beyond it are the next pages', the tuple comparison keeps exactness)."""
+        assert self.window is not None
+        lower, upper = self.window
+        towards_smaller = (direction == AFTER) == self.descending
+        if towards_smaller and params[upper] > first:
+            return {**params, upper: first}
+        if not towards_smaller and params[lower] < first:
+            return {**params, lower: first}
+        return params
 
     def key_of(self, row: Any) -> list[Any]:
         return [row[i] for i in self._key_at]
@@ -136,7 +156,10 @@ class Keyset:
             more, more_before = len(rows) > limit, False
             rows = rows[:limit]
         else:
-            bound = {f"key_{i}": value for i, value in enumerate(_typed_key(self.order, key))}
+            typed = _typed_key(self._dated, key)
+            bound = {f"key_{i}": value for i, value in enumerate(typed)}
+            if self.window is not None:
+                params = self._narrowed(params, typed[0], direction)
             if direction == AFTER:
                 if limit:
                     rows = self._after.all(unit, limit=limit + 1, **bound, **params)

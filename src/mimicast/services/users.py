@@ -16,16 +16,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, TypeAlias
+from typing import Any
 
 from sqlalchemy import String, bindparam, delete, exc, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from mimicast.services import audit, identity, ids, paging
 from mimicast.services.context import Context
 from mimicast.services.crypto import hash_password
 from mimicast.services.identity import normalise_domain, normalise_email
-from mimicast.store.query import Query
+from mimicast.store.query import Query, Upsert, upsert
 from mimicast.store.schema import (
     Account,
     Role,
@@ -89,20 +88,6 @@ def _insert(ctx: Context, query: Query, conflict: ApiError, **params: Any) -> in
         return query.execute(ctx.unit, **params)
     except exc.IntegrityError:
         raise conflict from None
-
-
-_Upsert: TypeAlias = sqlite.Insert | postgresql.Insert
-_MakeInsert: TypeAlias = Callable[[Any], _Upsert]
-
-
-def _by_dialect(build: Callable[[_MakeInsert], _Upsert]) -> dict[str, Query]:
-    """An INSERT … ON CONFLICT, which each backend spells with its own `insert`: the Query
-    for each dialect name."""
-    return {"sqlite": Query(build(sqlite.insert)), "postgresql": Query(build(postgresql.insert))}
-
-
-def _dialect(ctx: Context) -> str:
-    return ctx.unit.connection.dialect.name
 
 
 def _date(value: datetime | None) -> str:
@@ -248,7 +233,7 @@ def _attributes_view(ctx: Context, user: Any) -> dict[str, Any]:
             "attributes": [{"name": row.name, "value": row.value} for row in rows]}
 
 
-def _set_attribute(make: _MakeInsert) -> _Upsert:
+def _set_attribute(make: Callable[[Any], Upsert]) -> Upsert:
     """Created, or its value replaced (also when a concurrent request created it since it
     was read: this value is the later one)."""
     statement = make(UserAttribute).values(user_id=bindparam("user"), name=bindparam("name"),
@@ -258,7 +243,7 @@ def _set_attribute(make: _MakeInsert) -> _Upsert:
         set_={"value": statement.excluded.value})
 
 
-_SET_ATTRIBUTE = _by_dialect(_set_attribute)
+_SET_ATTRIBUTE = upsert(_set_attribute)
 _REMOVE_ATTRIBUTES = Query(delete(UserAttribute).where(
     UserAttribute.user_id == bindparam("user"),
     UserAttribute.name.in_(bindparam("names", expanding=True, type_=String()))))
@@ -282,9 +267,8 @@ def update_attributes(ctx: Context, email: str,
         return {"emailAddress": user.email,
                 "attributes": [{"name": row.name, "value": row.value} for row in rows]}
     if set_names:
-        upsert = _SET_ATTRIBUTE[_dialect(ctx)]
         for name in set_names:
-            upsert.execute(ctx.unit, user=user.id, name=name, value=wanted[name])
+            _SET_ATTRIBUTE.execute(ctx.unit, user=user.id, name=name, value=wanted[name])
     if removed:
         _REMOVE_ATTRIBUTES.execute(ctx.unit, user=user.id, names=removed)
     parts = ([f"set {', '.join(set_names)}"] if set_names else []) + (
@@ -370,14 +354,14 @@ def _pair(ctx: Context, email: str, delegate: str) -> tuple[Any, Any]:
     return user, other
 
 
-def _add_delegate(make: _MakeInsert) -> _Upsert:
+def _add_delegate(make: Callable[[Any], Upsert]) -> Upsert:
     """Writes nothing (no row counted) when the pair is there already."""
     return make(UserDelegate).values(
         user_id=bindparam("user"), delegate_id=bindparam("delegate"), created_at=bindparam("at")
     ).on_conflict_do_nothing(index_elements=[UserDelegate.user_id, UserDelegate.delegate_id])
 
 
-_INSERT_DELEGATE = _by_dialect(_add_delegate)
+_INSERT_DELEGATE = upsert(_add_delegate)
 _DELETE_DELEGATE = Query(delete(UserDelegate).where(UserDelegate.user_id == bindparam("user"),
                                                     UserDelegate.delegate_id
                                                     == bindparam("delegate")))
@@ -392,7 +376,7 @@ def add_delegate(ctx: Context, email: str, delegate: str) -> dict[str, Any]:
     exists = ApiError("err_user_delegate_exists", field="delegateAddress",
                       delegate=other.email, email=user.email)
     # An IntegrityError here: one of the two users was deleted meanwhile (PostgreSQL).
-    if not _insert(ctx, _INSERT_DELEGATE[_dialect(ctx)], exists, user=user.id,
+    if not _insert(ctx, _INSERT_DELEGATE, exists, user=user.id,
                    delegate=other.id, at=ctx.now()):
         raise exists
     audit.record(ctx, audit.USERS, "Delegate added", f"{other.email} → {user.email}")

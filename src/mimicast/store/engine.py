@@ -13,8 +13,10 @@ unit) begins DEFERRED as SQLAlchemy would. PostgreSQL needs none of this.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import random
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -31,13 +33,15 @@ from mimicast.store.unit import Unit
 MIGRATIONS = Path(__file__).parent / "migrations"
 T = TypeVar("T")
 
-# How a SQLite transaction begins: set in the connection's info just before `begin()`, read
-# (and removed) by the begin listener; a transaction that does not say begins DEFERRED.
-_BEGIN_MODE = "mimicast_begin"
+# Whether `PRAGMA query_only` is on, kept in the connection's info (it lasts per connection).
 _QUERY_ONLY = "mimicast_query_only"
 READ, WRITE = "read", "write"
 _BEGIN = {READ: "BEGIN", WRITE: "BEGIN IMMEDIATE", None: "BEGIN"}
 BUSY_TIMEOUT_MS = 30_000
+# Pages read through a memory map (shared by every connection, kept by the OS page cache)
+# rather than copied into each connection's 2 MB cache: reads across a store larger than
+# that no longer cost a read() and a copy per page.
+MMAP_BYTES = 1 << 30
 
 
 def normalise_url(url: str) -> str:
@@ -61,6 +65,17 @@ def _private_file(database: str) -> None:
         path.chmod(0o600)  # made by an earlier version, world-readable
 
 
+def sqlite_begin(info: dict[Any, Any], driver: Any, mode: str | None = None) -> None:
+    """Begin a SQLite transaction in `mode` (READ, WRITE, or None: DEFERRED), straight on the
+    driver, with `PRAGMA query_only` on for reads (`info`: the connection's, which keeps the
+    pragma's state)."""
+    reading = mode == READ
+    if info.get(_QUERY_ONLY, False) != reading:
+        driver.execute(f"PRAGMA query_only={'ON' if reading else 'OFF'}")
+        info[_QUERY_ONLY] = reading
+    driver.execute(_BEGIN[mode])
+
+
 def make_engine(url: str, connections: int = 5) -> Engine:
     """An engine whose pool keeps `connections` open (more are opened when needed)."""
     url = normalise_url(url)
@@ -79,21 +94,16 @@ def make_engine(url: str, connections: int = 5) -> Engine:
         # SAVEPOINTs work and each transaction says whether it writes.
         dbapi_connection.isolation_level = None
         for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON",
-                       f"busy_timeout={BUSY_TIMEOUT_MS}"):
+                       f"busy_timeout={BUSY_TIMEOUT_MS}", f"mmap_size={MMAP_BYTES}"):
             dbapi_connection.execute(f"PRAGMA {pragma}")
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
-        info = connection.info
-        mode = info.pop(_BEGIN_MODE, None)
         driver = connection.connection.driver_connection
         assert driver is not None
-        # Straight to the driver: this runs for every transaction.
-        reading = mode == READ
-        if info.get(_QUERY_ONLY, False) != reading:
-            driver.execute(f"PRAGMA query_only={'ON' if reading else 'OFF'}")
-            info[_QUERY_ONLY] = reading
-        driver.execute(_BEGIN[mode])
+        if driver.in_transaction:  # a unit began it already; the session joins
+            return
+        sqlite_begin(connection.info, driver, None)  # a plain session: DEFERRED
 
     return engine
 
@@ -152,6 +162,28 @@ def retrying(work: Callable[[], T]) -> T:
     raise AssertionError("unreachable")
 
 
+def _implicit(_driver: Any) -> None:
+    """psycopg begins a transaction with the first statement (it is not in autocommit)."""
+
+
+class WouldWait(Exception):
+    """A write unit asked not to wait could not begin at once."""
+
+
+def _begin_writing_now(info: dict[Any, Any], driver: Any) -> None:
+    """`BEGIN IMMEDIATE` that fails at once, not after the busy timeout, when another
+    process holds SQLite's write lock."""
+    driver.execute("PRAGMA busy_timeout=0")
+    try:
+        sqlite_begin(info, driver, WRITE)
+    except sqlite3.OperationalError as error:
+        if "locked" in str(error) or "busy" in str(error):
+            raise WouldWait from None
+        raise
+    finally:
+        driver.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+
 class Store:
     """An engine, its ORM session factory and its units of work; one per process."""
 
@@ -181,21 +213,32 @@ class Store:
         return connection
 
     @contextlib.contextmanager
-    def unit(self, *, write: bool = True) -> Iterator[Unit]:
+    def unit(self, *, write: bool = True, wait: bool = True) -> Iterator[Unit]:
         """One transaction, committed when the block ends and rolled back if it raises.
-        `write=False` promises not to write (on SQLite the store holds it to that)."""
+        `write=False` promises not to write (on SQLite the store holds it to that).
+        `wait=False`: raise `WouldWait` rather than wait for SQLite's writer (another thread
+        or process holding it), before anything is done."""
         held: Connection | None = getattr(self._held, "connection", None)
         connection = held if held is not None and not held.closed else self.engine.connect()
         lock = self._writer if write and self.sqlite else None
+        locked = False
         try:
             if lock is not None:
-                lock.acquire()
-            if self.sqlite:
-                connection.info[_BEGIN_MODE] = WRITE if write else READ
-            with connection.begin() as transaction, Unit(connection, transaction) as unit:
+                locked = lock.acquire(blocking=wait)
+                if not locked:
+                    raise WouldWait
+            with Unit(connection) as unit:
+                if not self.sqlite:
+                    unit.begin(_implicit)
+                elif write and not wait:
+                    unit.begin(functools.partial(_begin_writing_now, connection.info))
+                else:
+                    unit.begin(functools.partial(sqlite_begin, connection.info,
+                                                 mode=WRITE if write else READ))
                 yield unit
         finally:
-            if lock is not None:
+            if locked:
+                assert lock is not None
                 lock.release()
             if connection is not held:
                 connection.close()

@@ -14,12 +14,14 @@ A query runs in a `Unit`, inside its transaction; rows are named tuples.
 
 from __future__ import annotations
 
+import functools
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy import ClauseElement
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -53,7 +55,7 @@ class _Plan:
     binders: dict[str, Convert]
     expanding: frozenset[str]
     row: type | None  # the named tuple of a row; None for statements returning no rows
-    converters: tuple[Convert | None, ...] | None  # per column; None when none converts
+    converters: tuple[tuple[int, Convert], ...]  # (column index, converter), those that have one
     expanded: dict[tuple[int, ...], str] = field(default_factory=dict)
 
     def text(self, values: Mapping[str, Any]) -> str:
@@ -72,10 +74,27 @@ class _Plan:
             self.expanded[lengths] = sql
         return sql
 
+    @functools.cached_property
+    def _slots(self) -> tuple[tuple[str, Convert | None, bool], ...] | None:
+        """(name, converter, given by the caller) per placeholder, for the common statement:
+        positional, with no IN list and no column default to work out. None otherwise."""
+        if not self.positional or self.expanding or self.generated:
+            return None
+        return tuple((name, self.binders.get(name), name not in self.defaults)
+                     for name in self.order)
+
     def parameters(self, given: Mapping[str, Any]) -> tuple[str, Sequence[Any] | dict[str, Any]]:
         missing = self.required - given.keys()
         if missing:
             raise TypeError(f"missing query parameter(s): {', '.join(sorted(missing))}")
+        slots = self._slots
+        if slots is not None:  # every request runs this: kept to one pass
+            defaults = self.defaults
+            bound = []
+            for name, convert, from_caller in slots:
+                value = given[name] if from_caller or name in given else defaults[name]
+                bound.append(convert(value) if convert is not None else value)
+            return self.sql, bound
         values = {**self.defaults, **given}
         for name, make in self.generated.items():
             if name not in given:
@@ -85,15 +104,15 @@ class _Plan:
                 raise ValueError(f"{name}: an IN list needs at least one value")
         binders = self.binders
         if self.positional:
-            bound: list[Any] = []
+            positions: list[Any] = []
             for name in self.order:
                 value = values[name]
                 convert = binders.get(name)
                 if name in self.expanding:
-                    bound.extend(convert(v) if convert else v for v in value)
+                    positions.extend(convert(v) if convert else v for v in value)
                 else:
-                    bound.append(convert(value) if convert else value)
-            return self.text(values), bound
+                    positions.append(convert(value) if convert else value)
+            return self.text(values), positions
         named: dict[str, Any] = {}
         for name, value in values.items():
             convert = binders.get(name)
@@ -103,6 +122,15 @@ class _Plan:
             else:
                 named[name] = convert(value) if convert else value
         return self.text(values), named
+
+
+Upsert: TypeAlias = sqlite.Insert | postgresql.Insert
+
+
+def upsert(build: Callable[[Callable[[Any], Upsert]], Upsert]) -> Query:
+    """An INSERT … ON CONFLICT, which SQLite and PostgreSQL each spell with their own
+    `insert`: `build(insert)` makes the statement with the `insert` it is given."""
+    return Query({"sqlite": build(sqlite.insert), "postgresql": build(postgresql.insert)})
 
 
 def _generator(default: Any, column: Any) -> Callable[[], Any]:
@@ -136,14 +164,15 @@ def _plan(statement: ClauseElement, dialect: Dialect) -> _Plan:
         if convert is not None:
             binders[name] = convert
     row_type: type | None = None
-    converters: tuple[Convert | None, ...] | None = None
+    converters: tuple[tuple[int, Convert], ...] = ()
     # A SELECT's columns, or an INSERT/UPDATE/DELETE's RETURNING ones (empty without).
     columns = getattr(statement, "exported_columns", None)
     if columns:
         row_type = _row_type(list(columns.keys()))
-        found = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
-                      for column in columns)
-        converters = found if any(found) else None
+        found = [column.type.dialect_impl(dialect).result_processor(dialect, None)
+                 for column in columns]
+        converters = tuple((index, convert) for index, convert in enumerate(found)
+                           if convert is not None)
     generated = {column.key: _generator(column.default, column)
                  for column in compiled.insert_prefetch}
     generated.update({column.key: _generator(column.onupdate, column)
@@ -158,17 +187,22 @@ def _plan(statement: ClauseElement, dialect: Dialect) -> _Plan:
 
 class Query:
     """A statement with named parameters (`bindparam("account")`), run as
-    `QUERY.all(unit, account=…)`. Build it once, at import."""
+    `QUERY.all(unit, account=…)`. Build it once, at import. A statement the backends spell
+    differently is given per dialect name (`upsert` builds those)."""
 
-    def __init__(self, statement: ClauseElement) -> None:
-        self.statement = statement
+    def __init__(self, statement: ClauseElement | Mapping[str, ClauseElement]) -> None:
+        self.statements = (dict(statement) if isinstance(statement, Mapping)
+                           else {"*": statement})
         self._plans: dict[str, _Plan] = {}
 
     def _run(self, unit: Unit, params: Mapping[str, Any]) -> tuple[_Plan, Any]:
-        dialect = unit.connection.dialect
+        dialect = unit.dialect
         plan = self._plans.get(dialect.name)
         if plan is None:
-            plan = self._plans[dialect.name] = _plan(self.statement, dialect)
+            statement = self.statements.get(dialect.name, self.statements.get("*"))
+            if statement is None:
+                raise ValueError(f"no statement for {dialect.name}")
+            plan = self._plans[dialect.name] = _plan(statement, dialect)
         sql, bound = plan.parameters(params)
         driver = unit.driver
         try:
@@ -186,11 +220,15 @@ class Query:
         make = plan.row
         assert make is not None, "a statement that returns no rows"
         converters = plan.converters
-        if converters is None:
+        if not converters:
             return [make(*row) for row in rows]
-        return [make(*[convert(value) if convert else value
-                       for convert, value in zip(converters, row, strict=True)])
-                for row in rows]
+        converted = []
+        for row in rows:
+            values = list(row)
+            for index, convert in converters:
+                values[index] = convert(values[index])
+            converted.append(make(*values))
+        return converted
 
     def first(self, unit: Unit, **params: Any) -> Any:
         rows = self.all(unit, **params)

@@ -41,9 +41,9 @@ def format_date(dt: datetime) -> str:
     """`2015-11-16T14:49:18+0000`; a naive datetime is taken to be UTC already."""
     if dt.tzinfo is not None and dt.utcoffset():
         dt = dt.astimezone(UTC)
-    # isoformat (not strftime, whose `%Y` does not zero-pad years before 1000 on glibc), in
-    # naive form: the offset is written as the API writes it.
-    return dt.replace(tzinfo=None).isoformat(timespec="seconds") + "+0000"
+    # isoformat (in C; and strftime's `%Y` does not zero-pad years before 1000 on glibc): its
+    # first 19 characters are the date and time, the offset is written as the API writes it.
+    return dt.isoformat(timespec="seconds")[:19] + "+0000"
 
 
 def parse_date(value: str, field: str) -> datetime:
@@ -56,7 +56,21 @@ def parse_date(value: str, field: str) -> datetime:
 
 
 def _parse_iso(value: str) -> datetime | None:
-    match = _DATE_RE.fullmatch(value.strip())
+    text = value.strip()
+    try:
+        # What nearly every client sends (`2015-11-16T14:49:18+0000`), parsed in C; the
+        # lenient reading below takes the rest (12-hour clocks, :60, 24:00, stray spaces).
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    else:
+        if parsed.tzinfo is None:
+            return parsed.replace(tzinfo=UTC)
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:  # 0001-01-01T00:00+0100 lies before the first UTC date
+            return None
+    match = _DATE_RE.fullmatch(text)
     if match is None:
         return None
     g = match.groupdict()

@@ -25,7 +25,7 @@ _MAX_TOKEN_LENGTH = 2048
 
 
 def _mac(secret: bytes, payload: bytes) -> bytes:
-    return hmac.new(secret, payload, hashlib.sha256).digest()[:_MAC_BYTES]
+    return hmac.digest(secret, payload, hashlib.sha256)[:_MAC_BYTES]
 
 
 def encode(secret: bytes, scope: str, direction: str, key: Sequence[Any],
