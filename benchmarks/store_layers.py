@@ -82,7 +82,8 @@ def main() -> int:
     raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     with store.unit(write=False) as unit:
         expected = [tuple(row) for row in compiled.all(unit, **params)]
-        sql = compiled._plans["sqlite"].sql  # the SQL the compiled query runs, for the floor
+        # The SQL and values the compiled query runs, for the floor.
+        sql, bound = compiled._plans["sqlite"].parameters(params)
 
     def orm_built() -> Any:
         with Session(bind=held) as session:
@@ -108,7 +109,7 @@ def main() -> int:
 
     def sqlite_floor() -> Any:
         raw.execute("BEGIN")
-        rows = raw.execute(sql, (account, DOMAIN, after, 26)).fetchall()
+        rows = raw.execute(sql, bound).fetchall()
         raw.execute("COMMIT")
         return rows
 
