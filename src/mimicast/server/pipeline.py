@@ -163,15 +163,11 @@ async def _handle(runtime: Runtime, request: Request) -> Reply:
         outcome = await runtime.loads.run((path, caller.account_id), dispatch.run,
                                           runtime.deps, caller, endpoint, items)
     else:
-        if endpoint.read_only:
-            outcome = await runtime.store.read(dispatch.run, runtime.deps, caller, endpoint,
-                                               items, page)
-        elif endpoint.slow:
-            outcome = await runtime.store.run(dispatch.run, runtime.deps, caller, endpoint,
-                                              items, page)
-        else:
-            outcome = await runtime.store.write(dispatch.run, runtime.deps, caller, endpoint,
-                                                items, page)
+        # Where the work runs (storethreads.py): reads and quick writes where they cannot
+        # wait, slow work on a store thread.
+        run = (runtime.store.read if endpoint.read_only
+               else runtime.store.run if endpoint.slow else runtime.store.write)
+        outcome = await run(dispatch.run, runtime.deps, caller, endpoint, items, page)
     if outcome.followups:
         await runtime.store.run(dispatch.follow_up, outcome)
     runtime.credentials.forget_revoked(outcome.revoked)

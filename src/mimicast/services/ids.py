@@ -15,7 +15,7 @@ import zlib
 _MAX_ID_LENGTH = 200
 
 
-@functools.lru_cache(maxsize=65_536)
+@functools.lru_cache(maxsize=4096)
 def secure_id(kind: str, row_id: int) -> str:
     # Kept: each compress sets up a fresh deflate state (hundreds of KiB), which costs more
     # than the rest of a list row's answer. An id never changes, so a cache is exact.
