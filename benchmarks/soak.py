@@ -318,13 +318,17 @@ def report(outcome: Outcome) -> list[str]:
         f"{max(rss):.1f} MiB, end {rss[-1]:.1f} MiB ({len(rss)} samples) -> {verdict} (end <= "
         f"start + max({RSS_MARGIN:.0%}, {RSS_MARGIN_MIB:g} MiB) = {outcome.rss_limit:.1f} MiB); "
         f"file pages resident at the end: {outcome.mapped:.1f} MiB",
+        "  own RSS every tenth of the run: "
+        + ", ".join(f"{rss[i * (len(rss) - 1) // 10]:.1f}" for i in range(11)) + " MiB",
     ]
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--seconds", type=float, default=60.0, help="the measured run")
-    parser.add_argument("--warmup", type=float, default=10.0, help="warm-up before it")
+    # Long enough for SQLite's per-connection page caches to fill (~10 MiB in the first
+    # ~25 s): memory is judged from the end of the warm-up.
+    parser.add_argument("--warmup", type=float, default=30.0, help="warm-up before it")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--backends", default="sqlite,postgresql",
                         help="comma-separated: sqlite, postgresql")

@@ -49,3 +49,33 @@ def test_upgrading_from_the_first_schema_keeps_every_row(store_url: str) -> None
     assert members == [("ann@one.example.com", "email"), ("partner.example.net", "domain")]
     assert users == [("ann@one.example.com", "one.example.com", "cloud")]
     assert groups == [("Sales", "cloud")]
+
+
+def test_definitions_made_before_0004_get_their_lookup(store_url: str) -> None:
+    """0004 moves a definition's original address out of the JSON body into an indexed
+    column; rows made before it are filled in, other families left alone."""
+    store = Store(store_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0003")
+        connection.execute(text(ROWS[0]))
+        for number, family, body in (
+                (1, "address-alteration-set", '{"description": "Set"}'),
+                (2, "address-alteration-definition",
+                 '{"originalAddress": "old@one.example.com", "alteredAddress": '
+                 '"new@one.example.com", "routing": "all"}')):
+            connection.execute(text(
+                "INSERT INTO policies (id, account_id, family, parent_id, body, created_at, "
+                "updated_at) VALUES (:id, 1, :family, :parent, :body, "
+                "'2026-01-01 00:00:00+00', '2026-01-01 00:00:00+00')"),
+                {"id": number, "family": family, "parent": 1 if number == 2 else None,
+                 "body": body})
+    store.migrate()
+    with store.engine.connect() as connection:
+        lookups = connection.execute(text(
+            "SELECT family, lookup FROM policies ORDER BY id")).all()
+    store.dispose()
+    assert lookups == [("address-alteration-set", None),
+                       ("address-alteration-definition", "old@one.example.com")]

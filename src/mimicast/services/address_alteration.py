@@ -123,12 +123,10 @@ def _definition_view(row: Any) -> dict[str, Any]:
             "alteredAddress": row.body["alteredAddress"], "routing": row.body["routing"]}
 
 
-# Whether a set already alters an address: the set's definitions are searched by the database
-# (an index range by set, the address inside each JSON body), not loaded here.
+# Whether a set already alters an address: one entry of ix_policies_lookup.
 _DEFINED = Query(select(Policy.id).where(
     Policy.account_id == bindparam("account"), Policy.family == DEFINITION,
-    Policy.parent_id == bindparam("set"),
-    Policy.body["originalAddress"].as_string() == bindparam("original")).limit(1))
+    Policy.parent_id == bindparam("set"), Policy.lookup == bindparam("original")).limit(1))
 
 
 def create_definitions(ctx: Context, set_id: str | None, entries: Sequence[Mapping[str, Any]],
@@ -161,7 +159,7 @@ def create_definitions(ctx: Context, set_id: str | None, entries: Sequence[Mappi
                            field=where + "originalAddress", address=original)
         taken.add(original)
         row = add_row(ctx, DEFINITION, {"originalAddress": original, "alteredAddress": altered,
-                                        "routing": routing}, parent.id)
+                                        "routing": routing}, parent.id, lookup=original)
         audit.record(ctx, audit.POLICY, "Address alteration definition created",
                      f"{parent.body['description']}: {original} → {altered} ({routing})")
         created.append(_definition_view(row))

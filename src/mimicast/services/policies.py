@@ -259,8 +259,8 @@ _FAMILY = Query(_ROWS.order_by(Policy.id))
 _CHILDREN = Query(_ROWS.where(Policy.parent_id == bindparam("parent")).order_by(Policy.id))
 _ADD = Query(insert(Policy).values(
     account_id=bindparam("account"), family=bindparam("family"), parent_id=bindparam("parent"),
-    body=bindparam("body"), created_at=bindparam("at"), updated_at=bindparam("at"))
-    .returning(Policy.id))
+    body=bindparam("body"), lookup=bindparam("lookup"), created_at=bindparam("at"),
+    updated_at=bindparam("at")).returning(Policy.id))
 _SAVE = Query(update(Policy).where(Policy.id == bindparam("id")).values(
     body=bindparam("body"), parent_id=bindparam("parent"), updated_at=bindparam("at")))
 _REMOVE = Query(delete(Policy).where(Policy.id == bindparam("id")))
@@ -288,10 +288,10 @@ def family_rows(ctx: Context, family: str, parent_id: int | None = None) -> list
 
 
 def add_row(ctx: Context, family: str, body: dict[str, Any],
-            parent_id: int | None = None) -> Any:
-    """A new row; answers it as stored."""
+            parent_id: int | None = None, lookup: str | None = None) -> Any:
+    """A new row (`lookup`: what the family finds it by); answers it as stored."""
     number = _ADD.scalar(ctx.unit, account=ctx.caller.account_id, family=family,
-                         parent=parent_id, body=body, at=ctx.now())
+                         parent=parent_id, body=body, lookup=lookup, at=ctx.now())
     return _ONE.first(ctx.unit, account=ctx.caller.account_id, family=family, id=number)
 
 

@@ -301,6 +301,7 @@ class Policy(Base):
 
     __tablename__ = "policies"
     __table_args__ = (Index("ix_policies_account_family", "account_id", "family", "id"),
+                      Index("ix_policies_lookup", "account_id", "family", "parent_id", "lookup"),
                       NEVER_REUSED_IDS)
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = account_key()
@@ -309,6 +310,9 @@ class Policy(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("policies.id", ondelete="CASCADE"),
                                                   index=True)
     body: Mapped[dict[str, object]] = mapped_column(JSON)
+    # What a family looks its rows up by, out of the JSON so an index holds it (a definition's
+    # original address: unique in its set); None for the families that need none.
+    lookup: Mapped[str | None] = mapped_column(String(320))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
