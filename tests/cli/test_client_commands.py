@@ -218,6 +218,8 @@ FILE_KEYRING = """
 import json, os
 from pathlib import Path
 
+pytestmark = pytest.mark.store_agnostic
+
 _PATH = Path(os.environ["TEST_KEYRING_FILE"])
 
 

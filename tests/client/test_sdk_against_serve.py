@@ -10,6 +10,8 @@ import pytest
 
 from mimicast.client import AuthenticationError, Client
 
+pytestmark = pytest.mark.store_agnostic
+
 
 def printed(output: str) -> dict[str, str]:
     return dict(re.findall(r"^\s+(\w+)\s+(\S+)\s*$", output, re.MULTILINE))

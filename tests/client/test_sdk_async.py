@@ -22,6 +22,8 @@ from mimicast.services import identity
 from mimicast.testing import Harness
 from mimicast.testing.harness import Tenant, free_port
 
+pytestmark = pytest.mark.store_agnostic
+
 
 def _keys_client(harness: Harness, tenant: Tenant, **options: object) -> AsyncClient:
     keys = tenant.keys

@@ -18,6 +18,8 @@ from mimicast.client import (
 from mimicast.testing import Harness
 from mimicast.wire import signing
 
+pytestmark = pytest.mark.store_agnostic
+
 
 def test_keys_path_returns_typed_models(harness: Harness, client_for: ClientFactory) -> None:
     tenant = harness.tenant()

@@ -27,6 +27,8 @@ from mimicast.services import dns
 from mimicast.testing import Harness
 from mimicast.testing.harness import free_port
 
+pytestmark = pytest.mark.store_agnostic
+
 VERIFY = "/api/domain/verify-domain"
 
 

@@ -14,6 +14,8 @@ from mimicast.services import identity
 from mimicast.testing import Harness
 from mimicast.testing.harness import Tenant
 
+pytestmark = pytest.mark.store_agnostic
+
 USERS_PATH = "/api/user/get-internal-users"
 SEEDED = 10  # plus the tenant's administrator: 11 addresses
 

@@ -13,6 +13,8 @@ from mimicast.testing import Harness
 from mimicast.testing.harness import Tenant
 from mimicast.wire import signing
 
+pytestmark = pytest.mark.store_agnostic
+
 ACCOUNT = "/api/account/get-account"
 
 

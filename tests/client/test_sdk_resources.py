@@ -21,6 +21,8 @@ from mimicast.client.resources import RESERVED, attribute_name, typed
 from mimicast.services import dns
 from mimicast.testing import Harness
 
+pytestmark = pytest.mark.store_agnostic
+
 
 @pytest.mark.parametrize("client_class", [Client, AsyncClient])
 def test_every_signed_endpoint_has_its_method(client_class: type) -> None:

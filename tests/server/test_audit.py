@@ -23,10 +23,9 @@ def seed(harness: Harness, tenant: Tenant, when: datetime, event_type: str, info
          category: str = audit.POLICY, actor: str = "seed@example.net") -> None:
     """One event written by the audit writer, as of `when`."""
     deps = dataclasses.replace(harness.deps, clock=lambda: when)
-    with deps.store.session() as session:
-        audit.record(Context(deps, session, Caller(account_id=tenant.account_id, actor=actor)),
+    with deps.store.unit() as unit:
+        audit.record(Context(deps, unit, Caller(account_id=tenant.account_id, actor=actor)),
                      category, event_type, info)
-        session.commit()
 
 
 def window(days_back: float = 1, days_ahead: float = 1, **extra: Any) -> dict[str, Any]:

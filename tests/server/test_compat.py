@@ -20,6 +20,8 @@ from mimicast.services import identity
 from mimicast.testing import Harness
 from mimicast.testing.harness import LiveServer, Tenant
 
+pytestmark = pytest.mark.store_agnostic
+
 DOMAINS = "/api/domain/get-internal-domain"
 ACCOUNT = "/api/account/get-account"
 

@@ -293,12 +293,11 @@ def cli_account(home: Path, code: str) -> Store:
     store.migrate()
     deps = Deps(store=store, vault=Vault(home / "secret.key"),
                 resolver=SimulatedResolver(store.sessions))
-    with store.session() as session:
-        account = identity.create_account(session, name="Corp", code=code, actor="setup")
-        session.flush()
+    with store.unit() as unit:
+        account = identity.create_account(unit.session, name="Corp", code=code, actor="setup")
+        unit.session.flush()
         identity.add_internal_domain(
-            Context(deps, session, Caller(account_id=account.id, actor="setup")), "corp.example")
-        session.commit()
+            Context(deps, unit, Caller(account_id=account.id, actor="setup")), "corp.example")
     return store
 
 

@@ -15,6 +15,8 @@ from mimicast.testing import Harness
 from mimicast.testing.harness import Tenant
 from mimicast.wire import signing
 
+pytestmark = pytest.mark.store_agnostic
+
 ACCOUNT = "/api/account/get-account"
 RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
 SUCCESS_HEADERS = {"cache-control": "no-store", "pragma": "no-cache",

@@ -17,6 +17,8 @@ from mimicast.testing.harness import Tenant
 from mimicast.wire.envelope import error_envelope
 from mimicast.wire.errors import ApiError
 
+pytestmark = pytest.mark.store_agnostic
+
 LIMIT = 4096
 ACCOUNT = "/api/account/get-account"
 

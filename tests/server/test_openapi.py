@@ -28,6 +28,8 @@ from mimicast.server.openapi import (
 from mimicast.testing import Harness
 from mimicast.wire.errors import ERRORS
 
+pytestmark = pytest.mark.store_agnostic
+
 COMPONENT_NAME = re.compile(r"^[a-zA-Z0-9._-]+$")
 JSON_TYPES = {"string", "number", "integer", "boolean", "array", "object", "null"}
 PARAMETER_LOCATIONS = {"query", "header", "path", "cookie"}

@@ -44,41 +44,44 @@ def store(db: str | None) -> Iterator[Deps]:
 
 
 @contextlib.contextmanager
+def conflicts_as_exit() -> Iterator[None]:
+    """A write the database's constraints refuse becomes one line and exit code 1."""
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        yield
+    except IntegrityError as error:
+        raise fail("the change conflicts with existing data: "
+                   f"{str(error.orig).splitlines()[0]}") from None
+
+
+@contextlib.contextmanager
+def writing(deps: Deps) -> Iterator[Any]:
+    """The ORM session of one write unit outside any account, committed at the end. A write
+    unit waits its turn behind a running server's writers instead of failing half-way with
+    "database is locked"."""
+    with failures_as_exit(), conflicts_as_exit(), deps.store.unit() as work:
+        yield work.session
+
+
+@contextlib.contextmanager
 def unit(deps: Deps, account: str | None) -> Iterator[Context]:
     """One unit of work on one account, committed once at the end; ApiError (and a write the
     database's constraints refuse) becomes one line and exit code 1. The work's follow-ups
     (a failed sync's record) run once it has ended, committed or not."""
-    from sqlalchemy.exc import IntegrityError
-
     from mimicast.services import identity
     from mimicast.services.context import Caller, Context
 
-    with failures_as_exit():
+    with failures_as_exit(), conflicts_as_exit():
         ctx: Context | None = None
         try:
-            # A write unit: it waits its turn behind a running server's writers instead of
-            # failing half-way with "database is locked".
             with deps.store.unit() as work:
                 found = identity.find_account(work.session, account)
                 ctx = Context(deps, work, Caller(account_id=found.id, actor=ACTOR))
                 yield ctx
-        except IntegrityError as error:
-            raise fail("the change conflicts with existing data: "
-                       f"{str(error.orig).splitlines()[0]}") from None
         finally:
             if ctx is not None:
                 ctx.run_followups()
-
-
-def commit(session: Any) -> None:
-    from sqlalchemy.exc import IntegrityError
-
-    try:
-        session.commit()
-    except IntegrityError as error:
-        session.rollback()
-        raise fail("the change conflicts with existing data: "
-                   f"{str(error.orig).splitlines()[0]}") from None
 
 
 def read_password(given: str | None, label: str = "Password") -> str:

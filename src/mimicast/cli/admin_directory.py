@@ -12,15 +12,15 @@ from mimicast.cli.admin_common import (
     AccountCode,
     Db,
     Json,
-    commit,
     done,
     read_password,
     show,
     store,
     unit,
     when,
+    writing,
 )
-from mimicast.cli.common import command_group, fail, failures_as_exit
+from mimicast.cli.common import command_group, fail
 
 if TYPE_CHECKING:
     from mimicast.services.context import Context
@@ -61,12 +61,11 @@ def account_create(
     """Create an account with its built-in roles and default authentication profile."""
     from mimicast.services import identity
 
-    with store(db) as deps, failures_as_exit(), deps.store.session() as session:
+    with store(db) as deps, writing(deps) as session:
         account = identity.create_account(session, name=name, region=region,
                                           admin_email=admin_email, code=code, actor=ACTOR)
         session.flush()
         value = account_json(account)
-        commit(session)
     done(as_json, value, f"Created account {value['code']} ({value['name']}).")
 
 
@@ -140,10 +139,9 @@ def dns_add(name: Annotated[str, typer.Argument(help="Record name, e.g. example.
     """Add a TXT record."""
     from mimicast.services import dns
 
-    with store(db) as deps, failures_as_exit(), deps.store.session() as session:
+    with store(db) as deps, writing(deps) as session:
         record = dns.add_txt(session, _record_name(name), value)
         result = {"name": record.name, "type": record.type, "value": record.value}
-        commit(session)
     done(as_json, result, f"Added TXT {result['name']} {result['value']!r}.")
 
 
@@ -155,11 +153,10 @@ def dns_remove(name: Annotated[str, typer.Argument(help="Record name.")],
     """Remove TXT records of a name."""
     from mimicast.services import dns
 
-    with store(db) as deps, deps.store.session() as session:
+    with store(db) as deps, writing(deps) as session:
         removed = dns.remove_txt(session, _record_name(name), value)
         if removed == 0:
             raise fail(f"no TXT record {name}" + (f" with value {value!r}" if value else ""))
-        commit(session)
     done(as_json, {"name": name.lower().rstrip("."), "removed": removed},
          f"Removed {removed} TXT record(s) of {name}.")
 

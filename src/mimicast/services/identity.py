@@ -169,13 +169,9 @@ _ADDRESS_USE = Query(select(
     select(UserAlias.id).where(UserAlias.address == bindparam("address")).exists()
     .label("alias_taken")))
 
-_INSERT_USER = Query(insert(User).values({
-    **{column: bindparam(column) for column in (
-        "account_id", "email", "domain", "name", "password_hash", "domain_password_hash",
-        "force_password_change", "created_at")},
-    # What the ORM's column defaults would fill in (a compiled INSERT leaves them to us).
-    "locked": False, "disabled": False, "password_never_expires": False, "allow_pop": False,
-    "allow_smtp": False, "source": "cloud"}).returning(User.id))
+_INSERT_USER = Query(insert(User).values({column: bindparam(column) for column in (
+    "account_id", "email", "domain", "name", "password_hash", "domain_password_hash",
+    "force_password_change", "created_at")}).returning(User.id))
 
 
 def address_use(ctx: Context, address: str) -> Any:

@@ -172,9 +172,8 @@ class Harness:
     @contextlib.contextmanager
     def session_ctx(self, tenant: Tenant) -> Iterator[Context]:
         """A service context acting as an operator of the tenant; commits on success."""
-        with self.deps.store.session() as session:
-            yield tenant.ctx(self.deps, session)
-            session.commit()
+        with self.deps.store.unit() as unit:
+            yield tenant.ctx(self.deps, unit)
 
     def tenant(self, *, role: str | None = FULL_ADMINISTRATOR, ttl_seconds: int | None = None,
                extend_on_validate: bool = False, rate_limit: int | None = None,
@@ -186,7 +185,10 @@ class Harness:
         domain = f"t{n}-{suffix}.example.com"
         email = f"admin@{domain}"
         password = secrets.token_urlsafe(10)
-        with self.deps.store.session() as session:
+        # A write unit: it waits its turn behind the server's writers (a plain session that
+        # read first would fail at once if one of them committed in between).
+        with self.deps.store.unit() as unit:
+            session = unit.session
             account = identity.create_account(session, name=f"Tenant {n}", region="us",
                                               admin_email=email, code=f"CT{n}{suffix.upper()}")
             if rate_limit is not None:
@@ -210,7 +212,6 @@ class Harness:
                          access_key=None,
                          credentials=signing.BasicCredentials(signing.REALM_CLOUD, email,
                                                               password))
-            session.commit()
             return Tenant(account.id, account.code, domain, email, password,
                           Keys(app.app_id, app.app_key, str(keys["accessKey"]),
                                str(keys["secretKey"])))
