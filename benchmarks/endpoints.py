@@ -1526,7 +1526,9 @@ class Bench:
             warm_run = self.wrk.run(self.mimicast.port, warm, warm_seconds, start=0)
             time.sleep(1.0)  # the warm-up's last requests finish before the trail is counted
             write.clean(self.db)  # its unused stock goes: the measured run sees only its own
-            count = round(warm_run.result.rps * self.seconds * 1.5) + 200
+            # A one-second warm-up can run slower than the measured seconds that follow
+            # (caches still filling): size the supply with room to spare.
+            count = round(max(warm_run.result.rps, hint) * self.seconds * 2) + 200
             lines = self.wrk.write(request_lines(creds, write.path, write.take(self.db, count)))
             before = self.db.audit_count(self.seeded.account_id)
             run = self.probe(self.mimicast, lines, self.seconds, start=0)

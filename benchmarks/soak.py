@@ -326,9 +326,11 @@ def report(outcome: Outcome) -> list[str]:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--seconds", type=float, default=60.0, help="the measured run")
-    # Long enough for SQLite's per-connection page caches to fill (~10 MiB in the first
-    # ~25 s): memory is judged from the end of the warm-up.
-    parser.add_argument("--warmup", type=float, default=30.0, help="warm-up before it")
+    # Long enough for the caches to fill — SQLite's per-connection pages (~10 MiB in the
+    # first ~25 s); on PostgreSQL, two workers' pools and prepared statements (after 30 s
+    # RSS still rose ~20 MiB over the next 30 s, then stayed flat): memory is judged from
+    # the end of the warm-up.
+    parser.add_argument("--warmup", type=float, default=60.0, help="warm-up before it")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--backends", default="sqlite,postgresql",
                         help="comma-separated: sqlite, postgresql")
