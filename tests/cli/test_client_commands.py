@@ -24,6 +24,8 @@ from mimicast.services import identity
 from mimicast.testing import Harness
 from mimicast.testing.harness import Tenant, free_port
 
+pytestmark = pytest.mark.store_agnostic
+
 Run = Callable[..., "subprocess.CompletedProcess[str]"]
 VERIFY = "/api/domain/get-verification-code"
 CREATE = "/api/domain/create-domain"
@@ -217,8 +219,6 @@ def test_terminal_prompts_for_the_password_and_prints_pretty_json(
 FILE_KEYRING = """
 import json, os
 from pathlib import Path
-
-pytestmark = pytest.mark.store_agnostic
 
 _PATH = Path(os.environ["TEST_KEYRING_FILE"])
 
