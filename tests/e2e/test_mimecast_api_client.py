@@ -126,3 +126,27 @@ def test_decode_url_of_a_rewritten_link(harness: Harness) -> None:
         api.decode_url("https://protect-us.mimecast.com/s/not-a-code?domain=x.example")
     [entry] = failed.value.args[0]["fail"]
     assert entry["errors"][0]["code"] == "err_ttp_url_decode_failed"
+
+
+def test_list_recent_recipients_from(harness: Harness) -> None:
+    """The client's one Message Finder call: a search by header sender over the last days,
+    reading `data[0].trackedEmails[].to[].emailAddress`."""
+    from datetime import timedelta
+
+    from mimicast.services.context import utcnow
+    from mimicast.services.mail import accept
+    from mimicast.services.mail.facts import Draft, Recipient
+
+    tenant = harness.tenant()
+    sender = f"sales@{tenant.domain}"
+    with harness.session_ctx(tenant) as ctx:
+        identity.create_user(ctx, sender, name="Sales")
+        accept.accept(ctx, [Draft(sender=sender, recipients=(Recipient(to),), external=False,
+                                  received_at=utcnow() - timedelta(days=days))
+                            for to, days in (("a@customer.example.com", 1),
+                                             ("b@customer.example.com", 2),
+                                             ("a@customer.example.com", 3),
+                                             ("old@customer.example.com", 20))])
+    api = api_for(harness, tenant)
+    assert sorted(api.list_recent_recipients_from(sender, 7)) == [
+        "a@customer.example.com", "b@customer.example.com"]

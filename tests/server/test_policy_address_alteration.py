@@ -85,7 +85,8 @@ def test_delete_set_removes_its_definitions_and_is_refused_while_in_use(
     assert error["code"] == "err_address_alteration_set_not_found"
     with harness.session_ctx(tenant) as ctx:
         assert ctx.session.scalar(select(func.count()).select_from(Policy).where(
-            Policy.account_id == tenant.account_id)) == 0
+            Policy.account_id == tenant.account_id,
+            Policy.family.like("address-alteration%"))) == 0
     error = only_error(post(harness, tenant, "delete-address-alteration-set", [{"id": set_id}]))
     assert error["code"] == "err_address_alteration_set_not_found"
     assert policy_events(harness, tenant) == [

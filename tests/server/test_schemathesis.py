@@ -39,10 +39,14 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from sqlalchemy import update
 
 from mimicast.catalog import ENDPOINTS
 from mimicast.services import dirsync, dns, url_rewrite
 from mimicast.services.context import utcnow
+from mimicast.services.mail import accept
+from mimicast.services.mail.facts import Draft, Recipient
+from mimicast.store.schema import MessageRecipient
 from mimicast.testing import Harness
 from mimicast.testing.harness import Keys, LiveServer, Tenant
 from mimicast.wire import signing
@@ -317,6 +321,8 @@ def test_every_operation_answers_as_documented(api: Api, harness: Harness, tenan
     # The group goes last but one: the policy above named it.
     run.one("/api/directory/delete-group", {"id": parent["id"]})
 
+    mail_flow(run, harness, tenant)
+
     # Last: the audit trail now holds every change above.
     now = utcnow()
     run.some("/api/audit/get-audit-events", {
@@ -325,6 +331,45 @@ def test_every_operation_answers_as_documented(api: Api, harness: Harness, tenan
 
     # A new endpoint belongs in this walk: otherwise its success model is never checked.
     assert sorted(set(api.schema.raw_schema["paths"]) - run.called) == []
+
+
+def mail_flow(run: Scenario, harness: Harness, tenant: Tenant) -> None:
+    """Mail reaches the gateway (as the simulator sends it), then every mail endpoint."""
+    partner = "news@partner.example.org"
+    spam = {"subject": "URGENT lottery winner, act now", "text": "click here for free money",
+            "spf": "fail", "dmarc": "fail"}
+
+    def inbound(**changes: Any) -> Draft:
+        return Draft(sender=partner, recipients=(Recipient(tenant.email, "Admin"),),
+                     received_at=utcnow() - timedelta(minutes=5), external=True,
+                     from_name="Partner", sender_ip="198.51.100.7", **changes)
+
+    with harness.session_ctx(tenant) as ctx:
+        accepted = accept.accept(ctx, [inbound(subject="Hello", links=(
+            "https://docs.partner.example.org/a",)), inbound(**spam), inbound(**spam),
+            inbound(subject="Still waiting")])
+        # A copy the next hop has not taken yet: the processing queue's one entry.
+        ctx.session.execute(update(MessageRecipient).where(
+            MessageRecipient.message_id == accepted[3].id).values(status="queued"))
+    gateway = "/api/gateway/"
+    held = run.some(gateway + "get-hold-message-list", {})
+    run.some(gateway + "find-held-messages", {"admin": True})
+    run.some(gateway + "get-hold-summary-list")
+    [found] = run.some("/api/message-finder/search",
+                       {"advancedTrackAndTraceOptions": {"from": partner}})
+    run.call("/api/message-finder/get-message-info",
+             *({"id": tracked["id"]} for tracked in found["trackedEmails"]))
+    run.one(gateway + "message/get-message-detail", {"id": held[0]["id"]})
+    run.one(gateway + "hold-release", {"id": held[0]["id"]})
+    run.one(gateway + "hold-reject", {"ids": [held[1]["id"]], "reasonType":
+                                      "MESSAGE CONTAINS UNDESIRABLE CONTENT"})
+    run.some(gateway + "get-held-release-logs", {})
+    run.some(gateway + "get-rejections", {"admin": True})
+    [processing] = run.some(gateway + "find-processing-messages", {})
+    assert processing["messages"]
+    now = utcnow()
+    run.some("/api/email/get-email-queues", {"start": format_date(now - timedelta(hours=1)),
+                                             "end": format_date(now)})
 
 
 # --- fuzzed bodies, signed -----------------------------------------------------------------------

@@ -6,10 +6,13 @@ into its children (role memberships, bindings), which is why `migrate` turns the
 
 from __future__ import annotations
 
+import json
+
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
 
+from mimicast.services.mail.holds import DEFAULTS, HoldPolicy
 from mimicast.store.engine import MIGRATIONS, Store
 
 ROWS = [
@@ -72,10 +75,28 @@ def test_definitions_made_before_0004_get_their_lookup(store_url: str) -> None:
                 "'2026-01-01 00:00:00+00', '2026-01-01 00:00:00+00')"),
                 {"id": number, "family": family, "parent": 1 if number == 2 else None,
                  "body": body})
-    store.migrate()
+        command.upgrade(config, "0004")
     with store.engine.connect() as connection:
         lookups = connection.execute(text(
             "SELECT family, lookup FROM policies ORDER BY id")).all()
     store.dispose()
     assert lookups == [("address-alteration-set", None),
                        ("address-alteration-definition", "old@one.example.com")]
+
+
+def test_accounts_made_before_0005_get_the_default_hold_policies(store_url: str) -> None:
+    store = Store(store_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0004")
+        connection.execute(text(ROWS[0]))
+    store.migrate()
+    with store.engine.connect() as connection:
+        holds = connection.execute(text(
+            "SELECT account_id, family, body FROM policies ORDER BY id")).all()
+    store.dispose()
+    bodies = [body if isinstance(body, dict) else json.loads(body) for _, _, body in holds]
+    assert {(account, family) for account, family, _ in holds} == {(1, "hold-policy")}
+    assert [HoldPolicy.from_body(body) for body in bodies] == list(DEFAULTS)

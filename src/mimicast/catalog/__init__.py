@@ -11,8 +11,11 @@ from mimicast.catalog import (
     audit,
     directory,
     domain,
+    email,
+    gateway,
     login,
     managedsender,
+    message_finder,
     policy,
     ttp,
     user,
@@ -20,8 +23,8 @@ from mimicast.catalog import (
 )
 from mimicast.catalog.model import Endpoint
 
-_MODULES = (login, account, audit, directory, domain, managedsender, policy, ttp, user,
-            websecurity)
+_MODULES = (login, account, audit, directory, domain, email, gateway, managedsender,
+            message_finder, policy, ttp, user, websecurity)
 ENDPOINTS: dict[str, Endpoint] = {e.path: e for module in _MODULES for e in module.ENDPOINTS}
 
 __all__ = ["ENDPOINTS", "Endpoint"]

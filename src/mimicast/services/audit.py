@@ -13,6 +13,7 @@ ACCOUNT = "account_logs"
 AUTHENTICATION = "authentication_logs"
 DIRECTORY = "directory_logs"
 DOMAIN = "domain_logs"
+EMAIL = "email_logs"
 POLICY = "policy_logs"
 ROLES = "role_logs"
 SERVICES = "services_applications_logs"
@@ -24,6 +25,7 @@ CATEGORIES = {
     AUTHENTICATION: "Authentication Logs",
     DIRECTORY: "Directory Logs",
     DOMAIN: "Domain Logs",
+    EMAIL: "Email Logs",
     POLICY: "Policy Logs",
     ROLES: "Role Logs",
     SERVICES: "Services Applications Logs",

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from mimicast.services import audit
 from mimicast.services.context import Context, utcnow
 from mimicast.services.crypto import hash_password
+from mimicast.services.mail import holds
 from mimicast.services.permissions import ALL, BUILTIN_ROLES, role_permissions
 from mimicast.store.query import Query
 from mimicast.store.schema import (
@@ -20,6 +21,7 @@ from mimicast.store.schema import (
     AuditEvent,
     AuthProfile,
     Domain,
+    Policy,
     Role,
     RoleMember,
     User,
@@ -54,7 +56,8 @@ def normalise_domain(value: str, field: str = "domain") -> str:
 
 def create_account(session: Session, *, name: str, region: str = "us", admin_email: str = "",
                    code: str | None = None, actor: str = "system") -> Account:
-    """A tenant with its built-in roles and its default authentication profile."""
+    """A tenant with its built-in roles, its default authentication profile and the default
+    hold policies."""
     if not name.strip():
         raise ApiError("err_validation_blank", field="name")
     admin_email = normalise_email(admin_email, "adminEmail") if admin_email else ""
@@ -73,6 +76,9 @@ def create_account(session: Session, *, name: str, region: str = "us", admin_ema
     session.add(AuthProfile(account_id=account.id, description="Default Authentication Profile",
                             ttl_seconds=DEFAULT_TTL_SECONDS, extend_on_validate=False,
                             is_default=True, created_at=now))
+    for hold in holds.DEFAULTS:
+        session.add(Policy(account_id=account.id, family=holds.FAMILY, body=hold.body(),
+                           created_at=now, updated_at=now))
     session.add(AuditEvent(account_id=account.id, actor=actor, category=audit.ACCOUNT,
                            event_type="Account created", info=f"{code} {name}", created_at=now))
     return account

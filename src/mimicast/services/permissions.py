@@ -33,12 +33,19 @@ URL_PROTECT_READ = "Services | Targeted Threat Protection | Read"
 URL_PROTECT_EDIT = "Services | Targeted Threat Protection | Edit"
 URL_DECODE = "Monitoring | URL Protect | Read"
 AUDIT_READ = LOGS_READ
+# Mail: the hold queue, message tracking (Message Finder) and the delivery queues.
+HELD_READ = "Account | Monitoring | Held | Read"
+HELD_EDIT = "Account | Monitoring | Held | Edit"
+TRACKING_READ = "Gateway | Tracking | Read"
+QUEUES_READ = "Account | Monitoring | Queues | Read"
+REJECTIONS_READ = "Account | Monitoring | Rejections | Read"
 
 ALL = frozenset({
     ACCOUNT_READ, ACCOUNT_EDIT, LOGS_READ, DOMAINS_READ, DOMAINS_REGISTER, DIRECTORY_EDIT,
     GROUPS_READ, GROUPS_EDIT, DIRECTORY_SYNC_READ, DIRECTORY_SYNC_EDIT,
     MANAGED_SENDERS_READ, MANAGED_SENDERS_EDIT, POLICIES_READ, POLICIES_EDIT,
     WEB_SECURITY_READ, WEB_SECURITY_EDIT, URL_PROTECT_READ, URL_PROTECT_EDIT, URL_DECODE,
+    HELD_READ, HELD_EDIT, TRACKING_READ, QUEUES_READ, REJECTIONS_READ,
 })
 
 READ_ONLY = frozenset(permission for permission in ALL if permission.endswith("| Read"))

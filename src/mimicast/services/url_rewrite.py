@@ -18,7 +18,7 @@ from mimicast.services.context import Context
 from mimicast.services.identity import get_account
 from mimicast.services.managed_urls import parse_url
 from mimicast.store.query import Query
-from mimicast.store.schema import RewrittenUrl
+from mimicast.store.schema import Message, MessageLink, RewrittenUrl
 from mimicast.wire.errors import ApiError
 
 CODE_BYTES = 16  # 22 characters of base64url: unguessable, like the real service's codes
@@ -33,16 +33,26 @@ def link_host(region: str) -> str:
 def rewrite(ctx: Context, url: str) -> str:
     """A new rewritten link for `url` (any URL `managed_urls.parse_url` accepts)."""
     original = url.strip()
-    host = parse_url(original).host
+    parse_url(original)  # a validation error for what is not a URL
     account = get_account(ctx.session, ctx.caller.account_id)
     code = secrets.token_urlsafe(CODE_BYTES)
     ctx.session.add(RewrittenUrl(account_id=account.id, code=code, url=original,
                                  created_at=ctx.now()))
-    return f"https://{link_host(account.region)}/s/{code}?{urlencode({'domain': host})}"
+    return protect_link(account.region, code, original)
+
+
+def protect_link(region: str, code: str, url: str) -> str:
+    """The rewritten form of `url` whose code is `code`, as delivered mail carries it."""
+    host = parse_url(url).host
+    return f"https://{link_host(region)}/s/{code}?{urlencode({'domain': host})}"
 
 
 _ORIGINAL = Query(select(RewrittenUrl.url).where(RewrittenUrl.account_id == bindparam("account"),
                                                  RewrittenUrl.code == bindparam("code")))
+# A link the gateway rewrote in a message (services/mail): its code is unique by itself.
+_IN_MESSAGE = Query(select(MessageLink.url).join(Message, Message.id == MessageLink.message_id)
+                    .where(MessageLink.code == bindparam("code"),
+                           Message.account_id == bindparam("account")))
 
 
 def decode(ctx: Context, link: str) -> str:
@@ -50,8 +60,11 @@ def decode(ctx: Context, link: str) -> str:
     for anything else (another account's link included). The query string, http or https,
     a trailing slash and a missing scheme do not matter."""
     code = _code_of(link)
-    original = None if code is None else _ORIGINAL.scalar(
-        ctx.unit, account=ctx.caller.account_id, code=code)
+    original = None
+    if code is not None:
+        account = ctx.caller.account_id
+        original = (_ORIGINAL.scalar(ctx.unit, account=account, code=code)
+                    or _IN_MESSAGE.scalar(ctx.unit, account=account, code=code))
     if original is None:
         raise ApiError("err_ttp_url_decode_failed", field="url")
     return str(original)

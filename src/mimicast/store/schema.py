@@ -385,3 +385,133 @@ class DemoCredentials(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"),
                                             primary_key=True)
     blob_enc: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+# Mail: the facts of each message the gateway handled. Tracking records, the hold queue, the
+# logs and the archive are views of these rows, rendered when asked; a simulated message's
+# MIME content is rendered from them too, never stored.
+
+class Message(Base):
+    """A message as the gateway received it, and the verdicts that apply to all of it."""
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_account_received", "account_id", "received_at", "id"),
+                      Index("ix_messages_account_sender", "account_id", "sender", "received_at"),
+                      Index("ix_messages_account_header_from", "account_id", "header_from",
+                            "received_at"),
+                      Index("ix_messages_account_message_id", "account_id", "message_id"),
+                      NEVER_REUSED_IDS)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    message_id: Mapped[str] = mapped_column(String(998))  # the Message-ID header
+    route: Mapped[str] = mapped_column(String(16))  # "inbound" | "outbound" | "internal"
+    sender: Mapped[str] = mapped_column(String(320))  # the envelope sender
+    header_from: Mapped[str] = mapped_column(String(320))
+    from_name: Mapped[str] = mapped_column(String(200), default="")
+    reply_to: Mapped[str] = mapped_column(String(320), default="")
+    subject: Mapped[str] = mapped_column(Text, default="")
+    size: Mapped[int] = mapped_column(Integer)  # bytes of the rendered message
+    sender_ip: Mapped[str] = mapped_column(String(45))
+    helo: Mapped[str] = mapped_column(String(253), default="")  # the sending server's name
+    # What the sender's authentication showed: "pass" | "fail" | "none".
+    spf: Mapped[str] = mapped_column(String(8), default="none")
+    dkim: Mapped[str] = mapped_column(String(8), default="none")
+    dmarc: Mapped[str] = mapped_column(String(8), default="none")
+    received_at: Mapped[datetime]
+    spam_score: Mapped[int] = mapped_column(Integer, default=0)
+    # "" (not scanned), "relaxed" | "moderate" | "aggressive" (what the score reached)
+    detection_level: Mapped[str] = mapped_column(String(16), default="")
+    in_reply_to: Mapped[str] = mapped_column(String(998), default="")
+    # What renders the content: the simulator's seed, or None for a message sent through the
+    # API, whose body the client gave (`body`).
+    seed: Mapped[int | None] = mapped_column(Integer)
+    body: Mapped[str | None] = mapped_column(Text)
+
+
+class MessageRecipient(Base):
+    """One recipient of a message and what happened to the message for it: the hold queue's
+    entries and Message Finder's tracked emails are these rows."""
+
+    __tablename__ = "message_recipients"
+    __table_args__ = (Index("ix_recipients_account_address", "account_id", "address",
+                            "received_at"),
+                      Index("ix_recipients_account_status", "account_id", "status",
+                            "received_at", "id"),
+                      NEVER_REUSED_IDS)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"),
+                                            index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    # The address the message went to (after address alteration) and the one it was sent to.
+    address: Mapped[str] = mapped_column(String(320))
+    original: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    kind: Mapped[str] = mapped_column(String(3), default="to")  # "to" | "cc" | "bcc"
+    # "delivered" | "held" | "rejected" | "bounced" | "queued" | "accepted"
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(200), default="")  # "Relaxed Spam Detection"
+    reason_code: Mapped[str] = mapped_column(String(64), default="")
+    # The policy (or definition) that decided, by name; "" when none did.
+    policy: Mapped[str] = mapped_column(String(200), default="")
+    # The message's received time, here too so the per-address and per-status indexes can
+    # answer a time window on their own.
+    received_at: Mapped[datetime]
+    updated_at: Mapped[datetime]  # when the status last changed
+
+
+class MessageAttachment(Base):
+    __tablename__ = "message_attachments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"),
+                                            index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(127))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    verdict: Mapped[str] = mapped_column(String(16))  # "safe" | "malicious"
+    # The bytes an API caller sent; None for a simulated file (`content.attachment_bytes`).
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class MessageLink(Base):
+    """A link in a message's body and URL Protect's verdict on it. A rewritten link's `code`
+    is the path segment `ttp/url/decode-url` turns back into `url`."""
+
+    __tablename__ = "message_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"),
+                                            index=True)
+    url: Mapped[str] = mapped_column(Text)
+    # "rewritten" | "blocked" (a managed URL, or a known-malicious one) | "permitted"
+    # (a managed URL that disables rewriting) | "kept" (rewriting turned off)
+    action: Mapped[str] = mapped_column(String(16))
+    code: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+
+class SenderDomain(Base):
+    """A domain the account's gateway has received mail from, and when it first did:
+    impersonation protection's "newly observed domain"."""
+
+    __tablename__ = "sender_domains"
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    domain: Mapped[str] = mapped_column(String(253), primary_key=True)
+    first_seen: Mapped[datetime]
+
+
+class HoldAction(Base):
+    """An administrator's release or rejection of a held message, for one recipient."""
+
+    __tablename__ = "hold_actions"
+    __table_args__ = (Index("ix_hold_actions_account_time", "account_id", "created_at", "id"),
+                      NEVER_REUSED_IDS)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    recipient_id: Mapped[int] = mapped_column(
+        ForeignKey("message_recipients.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(16))  # "released" | "rejected"
+    reason_type: Mapped[str] = mapped_column(String(64), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    notify: Mapped[bool] = mapped_column(Boolean, default=False)
+    operator: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime]

@@ -148,6 +148,12 @@ ERRORS: dict[str, ErrorSpec] = {
     "err_ttp_url_decode_failed": ErrorSpec(
         200, "The URL is not a rewritten URL Protect link of this account"
     ),
+    # Mail: the hold queue and Message Finder.
+    "err_message_not_found": ErrorSpec(200, "Message not found: {id}"),
+    "err_message_not_held": ErrorSpec(200, "The message is not held (it is {status}): {id}"),
+    "err_track_and_trace_invalid_start_date": ErrorSpec(
+        200, "The start date may be at most {days} days ago"
+    ),
     # Audit.
     "err_audit_history_limit": ErrorSpec(
         200, "Historical lookup is restricted to the last {days} days"

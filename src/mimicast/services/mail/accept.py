@@ -1,0 +1,153 @@
+"""The gateway's door: messages go through the policy engine and their facts are stored,
+a batch at a time (one INSERT per table for the whole batch), in the caller's unit of work.
+The simulator and `email/send-email` both come in here."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, insert, text
+
+from mimicast.services.context import Context
+from mimicast.services.mail import engine
+from mimicast.services.mail.facts import Decision, Draft
+from mimicast.services.mail.rules import Rules, domain_of, load_rules
+from mimicast.store.query import Query, upsert
+from mimicast.store.schema import (
+    Message,
+    MessageAttachment,
+    MessageLink,
+    MessageRecipient,
+    SenderDomain,
+)
+from mimicast.store.unit import Unit
+
+
+@dataclass(frozen=True)
+class Accepted:
+    id: int  # the message's row
+    draft: Draft
+    decision: Decision
+
+
+def _insert(table: type, columns: Sequence[str]) -> Query:
+    return Query(insert(table).values({column: bindparam(column) for column in columns}))
+
+
+_MESSAGE_COLUMNS = ("id", "account_id", "message_id", "route", "sender", "header_from",
+                    "from_name", "reply_to", "subject", "size", "sender_ip", "helo", "spf",
+                    "dkim", "dmarc", "received_at",
+                    "spam_score", "detection_level", "in_reply_to", "seed", "body")
+_INSERT_MESSAGE = _insert(Message, _MESSAGE_COLUMNS)
+_INSERT_RECIPIENT = _insert(MessageRecipient, (
+    "message_id", "account_id", "address", "original", "name", "kind", "status", "reason",
+    "reason_code", "policy", "received_at", "updated_at"))
+_INSERT_ATTACHMENT = _insert(MessageAttachment, (
+    "message_id", "name", "content_type", "size", "sha256", "verdict", "content"))
+_INSERT_LINK = _insert(MessageLink, ("message_id", "url", "action", "code"))
+_SEEN = upsert(lambda dialect_insert: dialect_insert(SenderDomain).values(
+    account_id=bindparam("account_id"), domain=bindparam("domain"),
+    first_seen=bindparam("first_seen")).on_conflict_do_nothing())
+
+# The next free message ids. SQLite: the table's AUTOINCREMENT high-water mark, taken under
+# the write unit's lock, so nobody else takes the same ids; PostgreSQL: the sequence.
+_SQLITE_TOP = text("SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = "
+                   "'messages'), 0), coalesce((SELECT max(id) FROM messages), 0))")
+_POSTGRES_IDS = text("SELECT nextval(pg_get_serial_sequence('messages', 'id')) "
+                     "FROM generate_series(1, :count)")
+
+
+def _reserve_ids(unit: Unit, count: int) -> list[int]:
+    if unit.dialect.name == "sqlite":
+        top = int(unit.connection.execute(_SQLITE_TOP).scalar_one())
+        return list(range(top + 1, top + count + 1))
+    return [int(n) for n in unit.connection.execute(_POSTGRES_IDS, {"count": count}).scalars()]
+
+
+def link_code(draft: Draft, message: int, index: int) -> str:
+    """A rewritten link's code: random for mail sent through the API; for simulated mail
+    derived from the seed, so a run is repeatable (and, without the seed, unguessable)."""
+    if draft.seed is None:
+        return secrets.token_urlsafe(16)
+    digest = hashlib.blake2b(f"{message}:{index}".encode(), digest_size=16,
+                             key=draft.seed.to_bytes(8, "big", signed=True)).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def message_id_header(draft: Draft, message: int) -> str:
+    if draft.message_id:
+        return draft.message_id
+    token = (hashlib.sha1(f"{draft.seed}:{message}".encode()).hexdigest()[:24]
+             if draft.seed is not None else secrets.token_hex(12))
+    return f"<{token}@{domain_of(draft.from_address) or 'localhost'}>"
+
+
+def estimated_size(draft: Draft) -> int:
+    """A message's size in bytes when the sender did not say: headers, body, attachments
+    (base64 grows them by a third)."""
+    return (600 + len(draft.subject) + len(draft.text) + 60 * len(draft.links)
+            + sum(a.size * 4 // 3 + 200 for a in draft.attachments))
+
+
+def accept(ctx: Context, drafts: Sequence[Draft], rules: Rules | None = None) -> list[Accepted]:
+    """Judge each message and store what happened; `rules` (loaded once per batch by the
+    caller, or here) grow as the batch goes (domains seen for the first time)."""
+    if not drafts:
+        return []
+    rules = rules if rules is not None else load_rules(ctx)
+    seen_before = set(rules.seen_domains)
+    unit = ctx.unit
+    account = ctx.caller.account_id
+    ids = _reserve_ids(unit, len(drafts))
+    messages, recipients, attachments, links = [], [], [], []
+    accepted = []
+    for number, draft in zip(ids, drafts, strict=True):
+        decision = engine.decide(draft, rules)
+        accepted.append(Accepted(number, draft, decision))
+        when = draft.received_at
+        messages.append({
+            "id": number, "account_id": account, "message_id": message_id_header(draft, number),
+            "route": decision.route, "sender": draft.sender, "header_from": draft.from_address,
+            "from_name": draft.from_name, "reply_to": draft.reply_to, "subject": draft.subject,
+            "size": draft.size or estimated_size(draft), "sender_ip": draft.sender_ip,
+            "helo": draft.helo, "spf": draft.spf, "dkim": draft.dkim, "dmarc": draft.dmarc,
+            "received_at": when, "spam_score": decision.spam_score,
+            "detection_level": decision.detection_level, "in_reply_to": draft.in_reply_to,
+            "seed": draft.seed, "body": draft.body})
+        for outcome in decision.recipients:
+            recipients.append({
+                "message_id": number, "account_id": account, "address": outcome.address,
+                "original": outcome.original, "name": outcome.name, "kind": outcome.kind,
+                "status": outcome.status, "reason": outcome.reason,
+                "reason_code": outcome.reason_code, "policy": outcome.policy,
+                "received_at": when, "updated_at": when})
+        for attachment, verdict in zip(draft.attachments, decision.attachment_verdicts,
+                                       strict=True):
+            attachments.append({
+                "message_id": number, "name": attachment.name,
+                "content_type": attachment.content_type, "size": attachment.size,
+                "sha256": attachment.sha256, "verdict": verdict,
+                # Simulated files are rendered again when asked; a sender's are kept.
+                "content": attachment.content if draft.seed is None else None})
+        for index, (url, action) in enumerate(zip(draft.links, decision.link_actions,
+                                                  strict=True)):
+            links.append({"message_id": number, "url": url, "action": action,
+                          "code": link_code(draft, number, index)
+                          if action == "rewritten" else None})
+    _INSERT_MESSAGE.execute_many(unit, messages)
+    _INSERT_RECIPIENT.execute_many(unit, recipients)
+    _INSERT_ATTACHMENT.execute_many(unit, attachments)
+    _INSERT_LINK.execute_many(unit, links)
+    first_seen: dict[str, datetime] = {}
+    for item in accepted:
+        domain = domain_of(item.draft.from_address)
+        if domain in rules.seen_domains and domain not in seen_before:
+            first_seen.setdefault(domain, item.draft.received_at)
+    _SEEN.execute_many(unit, [{"account_id": account, "domain": domain, "first_seen": when}
+                              for domain, when in first_seen.items()])
+    return accepted

@@ -1,0 +1,102 @@
+"""A message's content, rendered from its facts: the text a simulated message carries (made
+from its seed, so it is the same on every call and every store), with its links as the
+recipient received them, and the headers. `gateway/message/get-message-detail` shows them;
+nothing here is stored."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from sqlalchemy import bindparam, select
+
+from mimicast.services import ids
+from mimicast.services.context import Context
+from mimicast.services.identity import get_account
+from mimicast.services.mail.views import secure_id
+from mimicast.services.url_rewrite import protect_link
+from mimicast.store.query import Query
+from mimicast.store.schema import Message, MessageAttachment, MessageLink, MessageRecipient
+from mimicast.wire.dates import format_date
+
+ATTACHMENT_ID_KIND = "attachment"
+PREVIEW_CHARACTERS = 1000
+_GREETINGS = ("Hi", "Hello", "Good morning", "Dear colleague", "Hi all")
+_SENTENCES = (
+    "Please find the details below.", "Let me know if you have any questions.",
+    "I have attached the latest version for your review.",
+    "Could you take a look before the end of the week?", "Thanks for your help with this.",
+    "We discussed this in the meeting on Tuesday.", "The numbers are in the shared folder.",
+    "Happy to set up a call if that is easier.", "I will follow up once I hear back.",
+    "Here is the link I mentioned:")
+_SIGN_OFFS = ("Best regards", "Kind regards", "Thanks", "Cheers", "Many thanks")
+
+_RECIPIENTS = Query(select(MessageRecipient.address, MessageRecipient.original,
+                           MessageRecipient.name, MessageRecipient.kind)
+                    .where(MessageRecipient.message_id == bindparam("message"))
+                    .order_by(MessageRecipient.id))
+_LINKS = Query(select(MessageLink.url, MessageLink.action, MessageLink.code)
+               .where(MessageLink.message_id == bindparam("message"))
+               .order_by(MessageLink.id))
+_BODY = Query(select(Message.body).where(Message.id == bindparam("message")))
+_FILES = Query(select(MessageAttachment.id, MessageAttachment.name, MessageAttachment.sha256,
+                      MessageAttachment.size, MessageAttachment.content_type)
+               .where(MessageAttachment.message_id == bindparam("message"))
+               .order_by(MessageAttachment.id))
+
+
+def delivered_link(region: str, url: str, code: str | None) -> str:
+    """A link as the recipient got it: rewritten by URL Protect, or as sent."""
+    return protect_link(region, code, url) if code else url
+
+
+def body_text(ctx: Context, row: Any, links: list[str]) -> str:
+    """The plain text of a message: the sender's own for mail sent through the API, made
+    from the seed for simulated mail (the same every time)."""
+    if row.seed is None:
+        return str(_BODY.scalar(ctx.unit, message=row.message) or "")
+    pick = random.Random(row.seed * 1_000_003 + row.message)
+    name = (row.name or row.address.split("@")[0]).split(" ")[0]
+    lines = [f"{pick.choice(_GREETINGS)} {name},", ""]
+    lines += [" ".join(pick.sample(_SENTENCES[:-1], k=pick.randint(2, 4)))]
+    for link in links:
+        lines += ["", _SENTENCES[-1], link]
+    lines += ["", f"{pick.choice(_SIGN_OFFS)},", row.from_name or row.header_from]
+    return "\n".join(lines)
+
+
+def detail(ctx: Context, row: Any) -> dict[str, Any]:
+    """`gateway/message/get-message-detail` of one recipient's copy (the archive's
+    get-message-detail keys)."""
+    recipients = _RECIPIENTS.all(ctx.unit, message=row.message)
+    region = get_account(ctx.session, ctx.caller.account_id).region
+    links = [delivered_link(region, link.url, link.code)
+             for link in _LINKS.all(ctx.unit, message=row.message)]
+    text = body_text(ctx, row, links)
+    files = _FILES.all(ctx.unit, message=row.message)
+    date = format_date(row.received_at)
+    headers = [{"name": "From", "values": [f"{row.from_name} <{row.header_from}>"
+                                           if row.from_name else row.header_from]},
+               {"name": "To", "values": [r.original for r in recipients if r.kind == "to"]},
+               {"name": "Subject", "values": [row.subject]},
+               {"name": "Date", "values": [date]},
+               {"name": "Message-ID", "values": [row.message_id_header]},
+               {"name": "Received", "values": [
+                   f"from {row.helo or 'unknown'} ([{row.sender_ip}]) by mimicast; {date}"]}]
+    if row.reply_to:
+        headers.append({"name": "Reply-To", "values": [row.reply_to]})
+    return {"id": secure_id(row.id), "subject": row.subject, "headerDate": date, "size": row.size,
+            "processed": date, "hasHtmlBody": False,
+            "from": {"emailAddress": row.header_from},
+            "envelopeFrom": {"emailAddress": row.sender},
+            "replyTo": {"emailAddress": row.reply_to or row.header_from},
+            "to": [{"emailAddress": r.original} for r in recipients if r.kind == "to"],
+            "cc": [{"emailAddress": r.original} for r in recipients if r.kind == "cc"],
+            "headers": headers,
+            "attachments": [{"id": attachment_id(f.id), "filename": f.name, "sha256": f.sha256,
+                             "size": f.size, "contentType": f.content_type} for f in files],
+            "messageBodyPreview": text[:PREVIEW_CHARACTERS]}
+
+
+def attachment_id(number: int) -> str:
+    return ids.secure_id(ATTACHMENT_ID_KIND, number)
