@@ -351,6 +351,8 @@ def mail_flow(run: Scenario, harness: Harness, tenant: Tenant) -> None:
         # A copy the next hop has not taken yet: the processing queue's one entry.
         ctx.session.execute(update(MessageRecipient).where(
             MessageRecipient.message_id == accepted[3].id).values(status="queued"))
+    run.one("/api/email/send-email", {"to": [{"emailAddress": partner}], "subject": "Hi",
+                                      "plainBody": {"content": "Hello"}})
     gateway = "/api/gateway/"
     held = run.some(gateway + "get-hold-message-list", {})
     run.some(gateway + "find-held-messages", {"admin": True})

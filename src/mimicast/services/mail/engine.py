@@ -96,7 +96,10 @@ def decide(draft: Draft, rules: Rules) -> Decision:
                 and outcome.address not in rules.users:
             outcome.decide(REJECTED, *INVALID_RECIPIENT, "")
 
-    decision.link_actions = [_link_action(url, rules) for url in draft.links]
+    # URL Protect guards what comes in: links in mail the account's own users send leave
+    # as written.
+    decision.link_actions = [_link_action(url, rules) if route == "inbound" else "kept"
+                             for url in draft.links]
     decision.attachment_verdicts = ["malicious" if _malicious(a.sha256, a.content) else "safe"
                                     for a in draft.attachments]
     decision.impersonation = _impersonation(draft, rules) if draft.external else []

@@ -5,9 +5,12 @@ nothing here is stored."""
 
 from __future__ import annotations
 
+import html
 import random
+import re
 from typing import Any
 
+import orjson
 from sqlalchemy import bindparam, select
 
 from mimicast.services import ids
@@ -38,6 +41,7 @@ _RECIPIENTS = Query(select(MessageRecipient.address, MessageRecipient.original,
 _LINKS = Query(select(MessageLink.url, MessageLink.action, MessageLink.code)
                .where(MessageLink.message_id == bindparam("message"))
                .order_by(MessageLink.id))
+TAGS = re.compile(r"<[^>]+>")
 _BODY = Query(select(Message.body).where(Message.id == bindparam("message")))
 _FILES = Query(select(MessageAttachment.id, MessageAttachment.name, MessageAttachment.sha256,
                       MessageAttachment.size, MessageAttachment.content_type)
@@ -50,11 +54,23 @@ def delivered_link(region: str, url: str, code: str | None) -> str:
     return protect_link(region, code, url) if code else url
 
 
+def message_text(body: str | None) -> str:
+    """The readable text of a body `sending.send` stored: the plain part, else the HTML's
+    text."""
+    if not body:
+        return ""
+    try:
+        parts = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return body
+    return str(parts.get("text") or html.unescape(TAGS.sub(" ", parts.get("html") or "")))
+
+
 def body_text(ctx: Context, row: Any, links: list[str]) -> str:
     """The plain text of a message: the sender's own for mail sent through the API, made
     from the seed for simulated mail (the same every time)."""
     if row.seed is None:
-        return str(_BODY.scalar(ctx.unit, message=row.message) or "")
+        return message_text(_BODY.scalar(ctx.unit, message=row.message))
     pick = random.Random(row.seed * 1_000_003 + row.message)
     name = (row.name or row.address.split("@")[0]).split(" ")[0]
     lines = [f"{pick.choice(_GREETINGS)} {name},", ""]
