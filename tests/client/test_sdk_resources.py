@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import inspect
 
 import pytest
@@ -16,7 +17,7 @@ from mimicast.catalog.domain import (
     VerificationCode,
     VerifyResult,
 )
-from mimicast.client import AsyncClient, Client, ValidationError
+from mimicast.client import AsyncClient, Client, NotFoundError, ValidationError
 from mimicast.client.resources import RESERVED, attribute_name, typed
 from mimicast.services import dns
 from mimicast.testing import Harness
@@ -143,3 +144,19 @@ def test_an_unexpected_answer_is_still_returned_as_the_model() -> None:
     assert raw == 7
     logout = ENDPOINTS["/api/login/logout"]
     assert typed(logout, [{"logout": True}]) == [{"logout": True}]
+
+
+def test_file_endpoints_return_bytes_and_raise_on_failure(harness: Harness,
+                                                          client_for: ClientFactory) -> None:
+    """send-email then get-file through the typed methods: the file comes back as bytes."""
+    client = client_for(harness.tenant())
+    data = b"\x00\x01 binary \xff"
+    (sent,) = client.email.send_email(
+        to=[{"emailAddress": "buyer@customer.example.com"}], subject="File",
+        attachments=[{"filename": "a.bin", "content": base64.b64encode(data).decode()}])
+    (detail,) = client.gateway_message.get_message_detail(id=sent.id)
+    assert client.gateway_message.get_file(id=detail.attachments[0]["id"]) == data
+    eml = client.gateway_message.get_file(id=sent.id)
+    assert isinstance(eml, bytes) and b"Subject: File" in eml
+    with pytest.raises(NotFoundError):
+        client.gateway_message.get_file(id="nope")

@@ -4,8 +4,10 @@ figures; shapes, bad input, permissions and tenant isolation."""
 
 from __future__ import annotations
 
+import base64
 from dataclasses import replace
 from datetime import timedelta
+from email import message_from_bytes, policy
 from typing import Any
 
 import pytest
@@ -14,8 +16,8 @@ from sqlalchemy import select
 
 from mimicast.services import identity
 from mimicast.services.context import utcnow
-from mimicast.services.mail import accept, views
-from mimicast.services.mail.facts import Draft, Recipient
+from mimicast.services.mail import accept, content, views
+from mimicast.services.mail.facts import Attachment, Draft, Recipient
 from mimicast.store.schema import MessageRecipient
 from mimicast.testing import Harness
 from mimicast.testing.harness import Tenant
@@ -254,3 +256,48 @@ def test_message_detail_shows_links_as_url_protect_left_them(harness: Harness,
     # The same seed renders the same text on every call.
     assert gateway.ok(harness, tenant, "message/get-message-detail",
                       [{"id": tracked["id"]}]) == [detail]
+
+
+def test_get_file_returns_attachments_and_whole_messages(harness: Harness,
+                                                         tenant: Tenant) -> None:
+    pdf = content.attachment_bytes(11, "q3.pdf", 3000)
+    files = (Attachment("q3.pdf", "application/pdf", 3000, content.sha256(pdf)),)
+    (sent,) = send(harness, tenant, inbound(tenant.email, seed=11, attachments=files,
+                                            links=("https://docs.partner.example.org/a",)))
+    copy_id = views.secure_id(sent_copy(harness, tenant, sent.id))
+    (detail,) = gateway.ok(harness, tenant, "message/get-message-detail", [{"id": copy_id}])
+    (listed,) = detail["attachments"]
+    response = gateway.call(harness, tenant, "message/get-file", [{"id": listed["id"]}])
+    assert response.status_code == 200 and response.content == pdf
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["content-disposition"] == 'attachment; filename="q3.pdf"'
+    assert content.sha256(response.content) == listed["sha256"]
+    eml = gateway.call(harness, tenant, "message/get-file", [{"id": copy_id}])
+    assert eml.headers["content-type"] == "message/rfc822"
+    parsed = message_from_bytes(eml.content, policy=policy.default)
+    assert parsed["Subject"] == "Minutes of Tuesday" and tenant.email in parsed["To"]
+    assert parsed["Message-ID"] == detail["headers"][4]["values"][0]
+    (part,) = list(parsed.iter_attachments())
+    assert part.get_filename() == "q3.pdf" and part.get_content() == pdf
+    body = parsed.get_body(("plain",))
+    assert body is not None and "protect-us.mimecast.com" in body.get_content()
+    # The same bytes on every call: nothing random in the rendering.
+    assert gateway.call(harness, tenant, "message/get-file", [{"id": copy_id}]).content == \
+        eml.content
+    error = only_error(gateway.post(harness, tenant, "message/get-file", [{"id": "nope"}]))
+    assert error["code"] == "err_message_not_found"
+
+
+def test_sent_attachments_come_back_byte_for_byte(harness: Harness, tenant: Tenant) -> None:
+    data = bytes(range(256)) * 3
+    (sent,) = Namespace("/api/email/").ok(harness, tenant, "send-email", [{
+        "to": ["buyer@customer.example.com"], "subject": "Data",
+        "htmlBody": {"content": "<p>See <b>attached</b></p>"},
+        "attachments": [{"filename": "data.bin",
+                         "content": base64.b64encode(data).decode()}]}])
+    (detail,) = gateway.ok(harness, tenant, "message/get-message-detail", [{"id": sent["id"]}])
+    response = gateway.call(harness, tenant, "message/get-file",
+                            [{"id": detail["attachments"][0]["id"]}])
+    assert response.content == data
+    eml = gateway.call(harness, tenant, "message/get-file", [{"id": sent["id"]}]).content
+    assert b"<p>See <b>attached</b></p>" in eml

@@ -161,6 +161,17 @@ class Scenario:
         data: list[dict[str, Any]] = body["data"]
         return data
 
+    def download(self, path: str, *items: dict[str, Any]) -> bytes:
+        """A file endpoint: the file (the response checks include its content type)."""
+        headers = self.harness.signed_headers(self.tenant.keys, path)
+        case = self.api.operation(path).Case(body={"data": list(items)}, headers=headers)
+        response = self.api.send(case)
+        assert response.status_code == 200, (path, response.text)
+        # schemathesis keeps each header's values as a list.
+        assert "attachment" in response.headers["content-disposition"][0], path
+        self.called.add(path)
+        return bytes(response.content)
+
     def one(self, path: str, *items: dict[str, Any], **options: Any) -> dict[str, Any]:
         [result] = self.call(path, *items, **options)
         return result
@@ -362,6 +373,7 @@ def mail_flow(run: Scenario, harness: Harness, tenant: Tenant) -> None:
     run.call("/api/message-finder/get-message-info",
              *({"id": tracked["id"]} for tracked in found["trackedEmails"]))
     run.one(gateway + "message/get-message-detail", {"id": held[0]["id"]})
+    run.download(gateway + "message/get-file", {"id": held[0]["id"]})
     run.one(gateway + "hold-release", {"id": held[0]["id"]})
     run.one(gateway + "hold-reject", {"ids": [held[1]["id"]], "reasonType":
                                       "MESSAGE CONTAINS UNDESIRABLE CONTENT"})

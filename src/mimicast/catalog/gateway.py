@@ -244,6 +244,12 @@ ENDPOINTS = [
              lambda ctx, item: queue.processing(ctx, item.model_dump()),
              permissions.QUEUES_READ, ProcessingItem, ProcessingMessages, per_item=False,
              max_items=1, paged=True, page_items="messages", read_only=True),
+    Endpoint("/api/gateway/message/get-file",
+             "A file, by `id`: an attachment (get-message-detail's `attachments[].id`), or a "
+             "whole message as an .eml (a held or tracked message's id). The answer is the "
+             "file itself (`Content-Disposition: attachment`); a failure is the envelope.",
+             lambda ctx, item: render.file(ctx, item.id), permissions.HELD_READ, HeldRefItem,
+             None, per_item=False, min_items=1, max_items=1, read_only=True, download=True),
     Endpoint("/api/gateway/message/get-message-detail",
              "A held (or any tracked) message's headers, recipients, attachments and the "
              "start of its body, by `id` (the archive's get-message-detail keys).",

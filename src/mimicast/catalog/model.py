@@ -68,6 +68,9 @@ class Endpoint:
     # The endpoint may take long on something other than the store (reading a directory
     # export, a DNS lookup): it always runs on a store thread, never on the event loop.
     slow: bool = False
+    # On success the answer is a file (the handler returns a `services.downloads.Download`),
+    # not the envelope; failures are still the envelope.
+    download: bool = False
 
     def __post_init__(self) -> None:
         if self.paged and self.per_item:

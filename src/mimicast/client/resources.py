@@ -134,6 +134,9 @@ def _doc(endpoint: Endpoint, fields: dict[str, tuple[str, Any]]) -> str:
         lines.append(f"Returns a pager: iterate it for every {name} across pages, or .pages() "
                      "page by page; page_size, page_token to start.")
         return "\n".join(lines)
+    if endpoint.download:
+        lines.append("Returns the file's bytes.")
+        return "\n".join(lines)
     returned = endpoint.response.__name__ if endpoint.response else "dict"
     lines.append(f"Returns list[{returned}]; partial=True returns (results, failures).")
     return "\n".join(lines)
@@ -148,6 +151,9 @@ def _make_method(endpoint: Endpoint, is_async: bool) -> Callable[..., Any]:
         return build_items(endpoint, fields, kwargs, items), partial
 
     def finish(result: Any, partial: bool) -> Any:
+        if endpoint.download:  # the file's bytes (a failure has raised)
+            data = result[0] if partial else result
+            return data[0] if data else b""
         if partial:
             data, failures = result
             return typed(endpoint, data), failures

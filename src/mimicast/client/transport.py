@@ -73,6 +73,10 @@ def request_body(data: Any = None, meta: dict[str, Any] | None = None) -> bytes:
 
 def read(response: httpx.Response, path: str) -> Reply:
     reset = _int_header(response, "x-ratelimit-reset")
+    if response.status_code == 200 and "attachment" in response.headers.get(
+            "content-disposition", ""):
+        # A file endpoint's success: the body is the file (a failure is the envelope).
+        return Reply(path, 200, data=[response.content], reset_ms=reset)
     try:
         body = orjson.loads(response.content)
     except orjson.JSONDecodeError:

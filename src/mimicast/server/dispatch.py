@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from mimicast.catalog.model import Endpoint, Item
 from mimicast.services.context import Caller, Context, Deps, Revocations
+from mimicast.services.downloads import Download
 from mimicast.services.paging import Paged, PageRequest
 from mimicast.store.engine import retrying
 from mimicast.wire.envelope import fail_entry
@@ -28,6 +29,8 @@ class Outcome:
     meta: dict[str, Any] = field(default_factory=dict)
     revoked: Revocations = field(default_factory=Revocations)
     followups: list[Callable[[], None]] = field(default_factory=list)
+    # A file to send instead of the envelope (an endpoint marked `download`).
+    download: Download | None = None
 
 
 def validation_error(error: ValidationError) -> ApiError:
@@ -106,7 +109,9 @@ def _run_once(deps: Deps, caller: Caller, endpoint: Endpoint, items: list[Any],
                 key = {**raw, **error.echo} if error.echo and isinstance(raw, dict) else raw
                 outcome.fail.append(fail_entry([error], key=key))
                 continue
-            if isinstance(result, Paged):
+            if isinstance(result, Download):
+                outcome.download = result
+            elif isinstance(result, Paged):
                 outcome.data.extend(result.data)
                 outcome.meta["pagination"] = result.pagination
             elif isinstance(result, list):

@@ -279,6 +279,12 @@ def _operation(endpoint: Endpoint, keymap: Keymap) -> dict[str, Any]:
         responses["403"] = {"$ref": "#/components/responses/Forbidden"}
         responses["418"] = {"$ref": "#/components/responses/BindingExpired"}
     operation["description"] = "\n\n".join(line for line in lines if line)
+    if endpoint.download:
+        # The file on success, whatever it is (application/pdf, message/rfc822, …); the
+        # envelope, with its `fail` entry, when the request failed.
+        responses["200"]["description"] = ("The file (`Content-Disposition: attachment`); "
+                                           "on failure the envelope with `fail`.")
+        responses["200"]["content"]["*/*"] = {"schema": {"type": "string", "format": "binary"}}
     operation["responses"] = dict(sorted(responses.items()))
     return operation
 

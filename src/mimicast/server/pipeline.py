@@ -18,7 +18,7 @@ from starlette.requests import Request
 from mimicast.server import dispatch, login
 from mimicast.server.credentials import Denied, SignedRequest
 from mimicast.server.ratelimit import Quota
-from mimicast.server.responses import Reply, data_response, error_response
+from mimicast.server.responses import Reply, data_response, error_response, file_response
 from mimicast.server.runtime import Runtime
 from mimicast.services.context import Caller
 from mimicast.services.paging import PageRequest
@@ -171,6 +171,8 @@ async def _handle(runtime: Runtime, request: Request) -> Reply:
     if outcome.followups:
         await runtime.store.run(dispatch.follow_up, outcome)
     runtime.credentials.forget_revoked(outcome.revoked)
+    if outcome.download is not None and not outcome.fail:
+        return file_response(outcome.download, quota)
     return data_response(outcome.data, outcome.fail, quota, outcome.meta)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from starlette.types import Receive, Scope, Send
 
 from mimicast.server.ratelimit import Quota
+from mimicast.services.downloads import Download
 from mimicast.wire.envelope import JSON_CONTENT_TYPE, envelope, error_envelope
 from mimicast.wire.errors import ApiError
 
@@ -65,3 +66,14 @@ def error_response(error: ApiError, quota: Quota | None,
 def data_response(data: list[Any], fail: list[dict[str, Any]], quota: Quota | None,
                   meta: dict[str, Any] | None = None) -> Reply:
     return json_response(envelope(data, fail, meta=meta), 200, quota)
+
+
+def file_response(download: Download, quota: Quota | None) -> Reply:
+    """A file as the whole body, named for saving (`Content-Disposition`)."""
+    name = download.filename.replace('"', "").replace("\\", "")
+    headers: Headers = [(b"content-type", download.content_type.encode("latin-1", "replace")),
+                        (b"content-disposition",
+                         f'attachment; filename="{name}"'.encode("latin-1", "replace"))]
+    if quota is not None:
+        headers += quota.raw_headers()
+    return Reply(download.content, 200, headers + SUCCESS_HEADERS)

@@ -1,13 +1,18 @@
 """A message's content, rendered from its facts: the text a simulated message carries (made
 from its seed, so it is the same on every call and every store), with its links as the
-recipient received them, and the headers. `gateway/message/get-message-detail` shows them;
-nothing here is stored."""
+recipient received them; the headers; its files (a simulated file's bytes come from
+`content.attachment_bytes`, a sent one's are stored); the whole message as RFC 5322 bytes.
+`gateway/message/get-message-detail` and `get-file` show them; only a sender's own body and
+files are stored."""
 
 from __future__ import annotations
 
 import html
 import random
 import re
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, formataddr
 from typing import Any
 
 import orjson
@@ -15,12 +20,15 @@ from sqlalchemy import bindparam, select
 
 from mimicast.services import ids
 from mimicast.services.context import Context
+from mimicast.services.downloads import OCTET_STREAM, Download
 from mimicast.services.identity import get_account
-from mimicast.services.mail.views import secure_id
+from mimicast.services.mail import content
+from mimicast.services.mail.views import copy, secure_id
 from mimicast.services.url_rewrite import protect_link
 from mimicast.store.query import Query
 from mimicast.store.schema import Message, MessageAttachment, MessageLink, MessageRecipient
 from mimicast.wire.dates import format_date
+from mimicast.wire.errors import ApiError
 
 ATTACHMENT_ID_KIND = "attachment"
 PREVIEW_CHARACTERS = 1000
@@ -116,3 +124,90 @@ def detail(ctx: Context, row: Any) -> dict[str, Any]:
 
 def attachment_id(number: int) -> str:
     return ids.secure_id(ATTACHMENT_ID_KIND, number)
+
+
+# Files: an attachment's bytes, or a whole message as RFC 5322 -------------------------------
+
+_ATTACHMENT = Query(select(MessageAttachment.id, MessageAttachment.name,
+                           MessageAttachment.content_type, MessageAttachment.size,
+                           MessageAttachment.verdict, MessageAttachment.content, Message.seed)
+                    .join(Message, Message.id == MessageAttachment.message_id)
+                    .where(MessageAttachment.id == bindparam("id"),
+                           Message.account_id == bindparam("account")))
+_FILE_CONTENTS = Query(select(MessageAttachment.name, MessageAttachment.content_type,
+                              MessageAttachment.size, MessageAttachment.verdict,
+                              MessageAttachment.content)
+                       .where(MessageAttachment.message_id == bindparam("message"))
+                       .order_by(MessageAttachment.id))
+
+
+def attachment_data(seed: int | None, name: str, size: int, verdict: str,
+                    stored: bytes | None) -> bytes:
+    """What a file holds: the sender's bytes, or for simulated mail the bytes its recorded
+    hash names."""
+    if stored is not None:
+        return bytes(stored)
+    return content.attachment_bytes(seed or 0, name, size, malicious=verdict == "malicious")
+
+
+def mime(ctx: Context, row: Any) -> bytes:
+    """One recipient's copy as the recipient's server received it: headers, the text (with
+    links as URL Protect left them), the HTML the sender wrote, the files. The same bytes on
+    every call: MIME boundaries are named after the message."""
+    recipients = _RECIPIENTS.all(ctx.unit, message=row.message)
+    region = get_account(ctx.session, ctx.caller.account_id).region
+    links = [delivered_link(region, link.url, link.code)
+             for link in _LINKS.all(ctx.unit, message=row.message)]
+    message = EmailMessage(policy=SMTP)
+    message["Received"] = (f"from {row.helo or 'unknown'} ([{row.sender_ip}]) by mimicast; "
+                           f"{format_datetime(row.received_at)}")
+    message["From"] = formataddr((row.from_name, row.header_from))
+    for kind, header in (("to", "To"), ("cc", "Cc")):
+        shown = [formataddr((r.name, r.original)) for r in recipients if r.kind == kind]
+        if shown:
+            message[header] = ", ".join(shown)
+    message["Subject"] = row.subject
+    message["Date"] = format_datetime(row.received_at)
+    message["Message-ID"] = row.message_id_header
+    if row.reply_to:
+        message["Reply-To"] = row.reply_to
+    message.set_content(body_text(ctx, row, links))
+    markup = _html_of(ctx, row)
+    if markup:
+        message.add_alternative(markup, subtype="html")
+    for part in _FILE_CONTENTS.all(ctx.unit, message=row.message):
+        main, _, sub = (part.content_type or OCTET_STREAM).partition("/")
+        message.add_attachment(attachment_data(row.seed, part.name, part.size, part.verdict,
+                                               part.content),
+                               maintype=main or "application", subtype=sub or "octet-stream",
+                               filename=part.name)
+    for index, part in enumerate(message.walk()):
+        if part.is_multipart():
+            part.set_boundary(f"=_mimicast_{row.message}_{index}")
+    return message.as_bytes()
+
+
+def _html_of(ctx: Context, row: Any) -> str:
+    if row.seed is not None:
+        return ""
+    body = _BODY.scalar(ctx.unit, message=row.message)
+    try:
+        parts = orjson.loads(body) if body else {}
+    except orjson.JSONDecodeError:
+        return ""
+    return str(parts.get("html") or "")
+
+
+def file(ctx: Context, value: str) -> Download:
+    """`gateway/message/get-file`: an attachment by its id (get-message-detail's
+    `attachments[].id`), or a whole message by its copy's id (an .eml file)."""
+    number = ids.row_id(ATTACHMENT_ID_KIND, value)
+    if number is not None:
+        found = _ATTACHMENT.first(ctx.unit, id=number, account=ctx.caller.account_id)
+        if found is None:
+            raise ApiError("err_message_not_found", field="id", id=value)
+        return Download(attachment_data(found.seed, found.name, found.size, found.verdict,
+                                        found.content),
+                        found.name, found.content_type or OCTET_STREAM)
+    row = copy(ctx, value)
+    return Download(mime(ctx, row), f"message-{row.message}.eml", "message/rfc822")
