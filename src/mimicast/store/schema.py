@@ -397,8 +397,6 @@ class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (Index("ix_messages_account_received", "account_id", "received_at", "id"),
                       Index("ix_messages_account_sender", "account_id", "sender", "received_at"),
-                      Index("ix_messages_account_header_from", "account_id", "header_from",
-                            "received_at"),
                       Index("ix_messages_account_message_id", "account_id", "message_id"),
                       NEVER_REUSED_IDS)
     id: Mapped[int] = mapped_column(primary_key=True)

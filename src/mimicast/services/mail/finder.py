@@ -3,8 +3,9 @@ copies of messages (one per recipient) that match, newest first; `get-message-in
 copy's whole story. Both are views of the stored facts.
 
 Searches go through indexes: by Message-ID header (account, message_id), by sender (account,
-sender or header_from, received_at), by recipient (account, address, received_at), or else
-along the time window (account, received_at); subject and sender IP narrow those walks.
+sender, received_at: `from` is the envelope sender, as the real advanced search reads it), by
+recipient (account, address, received_at), or else along the time window (account,
+received_at); subject, sender IP and route narrow those walks.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, select
 
 from mimicast.services import audit, paging
 from mimicast.services.context import Context
@@ -62,25 +63,37 @@ def _routes(value: Any, field: str) -> list[str]:
 @functools.cache
 def _search(by: str, sender: bool, recipient: bool, subject: bool, ip: bool, routes: int
             ) -> paging.Keyset:
-    """`by`: the index the walk takes (message_id, from, to or window); the other filters
-    narrow it."""
-    base = COPIES.where(Message.account_id == bindparam("account"),
-                        MessageRecipient.received_at >= bindparam("start"),
-                        MessageRecipient.received_at <= bindparam("end"))
-    pinned: list[Any] = [Message.account_id]
-    order: list[Any] = [Message.received_at, MessageRecipient.id]
+    """`by`: the index the walk takes — message_id (account, message_id), from (account,
+    sender, received_at), to (account, address, received_at) or window (account,
+    received_at) — whose columns lead the order, so the planner takes it; the other filters
+    narrow the walk."""
     if by == "message_id":
-        base = base.where(Message.message_id.in_([bindparam("id_bare"),
-                                                  bindparam("id_bracketed")]))
-    if sender:
-        base = base.where(or_(Message.sender == bindparam("sender"),
-                              Message.header_from == bindparam("sender")))
-    if recipient:
-        base = base.where(MessageRecipient.account_id == bindparam("account"),
-                          MessageRecipient.address == bindparam("recipient"))
-    if by == "to":
+        # The window on the recipients' copy of the time, so the messages' time index (which
+        # would walk the whole window) is no candidate for the planner.
+        base = COPIES.where(Message.account_id == bindparam("account"),
+                            Message.message_id == bindparam("message_id"),
+                            MessageRecipient.received_at >= bindparam("start"),
+                            MessageRecipient.received_at <= bindparam("end"))
+        pinned: list[Any] = [Message.account_id, Message.message_id]
+        order: list[Any] = [MessageRecipient.received_at, MessageRecipient.id]
+    elif by == "to":
+        base = COPIES.where(MessageRecipient.account_id == bindparam("account"),
+                            MessageRecipient.received_at >= bindparam("start"),
+                            MessageRecipient.received_at <= bindparam("end"))
         pinned = [MessageRecipient.account_id, MessageRecipient.address]
         order = [MessageRecipient.received_at, MessageRecipient.id]
+    else:
+        base = COPIES.where(Message.account_id == bindparam("account"),
+                            Message.received_at >= bindparam("start"),
+                            Message.received_at <= bindparam("end"))
+        pinned = [Message.account_id]
+        order = [Message.received_at, MessageRecipient.id]
+        if by == "from":
+            pinned = [Message.account_id, Message.sender]
+    if sender:
+        base = base.where(Message.sender == bindparam("sender"))
+    if recipient:
+        base = base.where(MessageRecipient.address == bindparam("recipient"))
     if subject:
         base = base.where(Message.subject.ilike(bindparam("subject"), escape=LIKE_ESCAPE))
     if ip:
@@ -138,8 +151,8 @@ def search(ctx: Context, item: Mapping[str, Any]) -> paging.Paged:
     sender = str(options.get("from") or "").strip()
     recipient = str(options.get("to") or "").strip()
     if message_id:
-        bare = message_id.strip("<>")
-        params.update(id_bare=bare, id_bracketed=f"<{bare}>")
+        # Stored as the header holds it, in angle brackets; clients send either form.
+        params["message_id"] = f"<{message_id.strip('<>')}>"
     if sender:
         params["sender"] = normalise_email(sender, "advancedTrackAndTraceOptions.from")
     if recipient:

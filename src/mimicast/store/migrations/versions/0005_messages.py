@@ -61,7 +61,6 @@ def upgrade() -> None:
         batch_op.create_index('ix_messages_account_message_id', ['account_id', 'message_id'], unique=False)
         batch_op.create_index('ix_messages_account_received', ['account_id', 'received_at', 'id'], unique=False)
         batch_op.create_index('ix_messages_account_sender', ['account_id', 'sender', 'received_at'], unique=False)
-        batch_op.create_index('ix_messages_account_header_from', ['account_id', 'header_from', 'received_at'], unique=False)
 
     op.create_table('message_attachments',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -179,7 +178,6 @@ def downgrade() -> None:
 
     op.drop_table('message_attachments')
     with op.batch_alter_table('messages', schema=None) as batch_op:
-        batch_op.drop_index('ix_messages_account_header_from')
         batch_op.drop_index('ix_messages_account_sender')
         batch_op.drop_index('ix_messages_account_received')
         batch_op.drop_index('ix_messages_account_message_id')
