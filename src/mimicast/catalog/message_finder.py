@@ -2,7 +2,8 @@
 
 Where the spec is unsure, chosen here: `route` is read at the item level (an array or a
 string) and inside `advancedTrackAndTraceOptions`; a tracked email is one recipient's copy
-(`to` holds that recipient); the list is paged by key (`meta.pagination`), newest first;
+(`to` holds that recipient); the list is paged by key (`meta.pagination`, without
+`totalCount`), newest first;
 without `start`/`end` the search covers the last day; `deliveredMessage` is an object keyed by
 recipient address. A search is recorded in the audit trail (Email Logs).
 """
