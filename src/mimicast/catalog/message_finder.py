@@ -1,11 +1,11 @@
 """Message Finder namespace (formerly Message Tracking; spec 6.9, data families §6).
 
 Where the spec is unsure, chosen here: `route` is read at the item level (an array or a
-string) and inside `advancedTrackAndTraceOptions`; a tracked email is one recipient's copy
-(`to` holds that recipient); the list is paged by key (`meta.pagination`, without
-`totalCount`), newest first;
-without `start`/`end` the search covers the last day; `deliveredMessage` is an object keyed by
-recipient address. A search is recorded in the audit trail (Email Logs).
+string) and inside `advancedTrackAndTraceOptions`; `from` is the envelope sender; a tracked
+email is one recipient's copy (`to` holds that recipient); the list is paged by key
+(`meta.pagination`, without `totalCount`), newest first; without `start`/`end` the search
+covers the last day; `deliveredMessage` is an object keyed by recipient address. A search is
+recorded in the audit trail (Email Logs).
 """
 
 from __future__ import annotations
