@@ -15,6 +15,7 @@ A query runs in a `Unit`, inside its transaction; rows are named tuples.
 from __future__ import annotations
 
 import functools
+import operator
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from mimicast.store.unit import Unit
 
 Convert = Callable[[Any], Any]
+Shape = Callable[[Sequence[Any]], Any]
 _POSTCOMPILE = "__[POSTCOMPILE_{}]"
 LIKE_ESCAPE = "\\"
 
@@ -57,6 +59,8 @@ class _Plan:
     row: type | None  # the named tuple of a row; None for statements returning no rows
     converters: tuple[tuple[int, Convert], ...]  # (column index, converter), those that have one
     expanded: dict[tuple[int, ...], str] = field(default_factory=dict)
+    # execute_rows: per column order, how its rows become parameters
+    shapes: dict[tuple[str, ...], Shape | None] = field(default_factory=dict)
 
     def text(self, values: Mapping[str, Any]) -> str:
         """The SQL with each expanding parameter's list spelled out (cached per length)."""
@@ -82,6 +86,62 @@ class _Plan:
             return None
         return tuple((name, self.binders.get(name), name not in self.defaults)
                      for name in self.order)
+
+    @functools.cached_property
+    def _row_binder(self) -> tuple[Callable[[Mapping[str, Any]], Any],
+                                   tuple[tuple[int, Convert], ...]] | None:
+        """For a batch (`bind_rows`): an itemgetter of the placeholders' values in order, and
+        the (position, converter) pairs; None unless the statement is positional and every
+        value comes from the rows (no IN list, literal or column default)."""
+        if not self.positional or self.expanding or self.generated or self.defaults \
+                or not self.order:
+            return None
+        order = self.order
+        getter = operator.itemgetter(*order)
+        take = getter if len(order) > 1 else lambda row: (getter(row),)
+        return take, tuple((index, self.binders[name]) for index, name in enumerate(order)
+                           if name in self.binders)
+
+    def shape(self, columns: tuple[str, ...]) -> Shape | None:
+        """How a row of `columns` values becomes the driver's parameters: None when it
+        already is (positional, in placeholder order)."""
+        if columns not in self.shapes:
+            self.shapes[columns] = self._shape(columns)
+        return self.shapes[columns]
+
+    def _shape(self, columns: tuple[str, ...]) -> Shape | None:
+        if self.expanding or set(columns) != set(self.order if self.positional else
+                                                 self.required | self.defaults.keys()):
+            raise ValueError("the rows must give exactly the statement's parameters")
+        if not self.positional:
+            return lambda row: dict(zip(columns, row, strict=True))
+        if columns == self.order:
+            return None
+        return operator.itemgetter(*(columns.index(name) for name in self.order))
+
+    def bind_rows(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+        """Each row's values as the driver takes them (`parameters` for a batch)."""
+        binder = self._row_binder
+        if binder is None:
+            return [self.parameters(row)[1] for row in rows]
+        take, converters = binder
+        try:
+            if not converters:
+                return [take(row) for row in rows]
+            last: list[Any] = [None] * len(self.order)
+            done: list[Any] = [None] * len(self.order)
+            bound = []
+            for row in rows:
+                values = list(take(row))
+                for index, convert in converters:
+                    value = values[index]
+                    if value is not last[index] or value is None:
+                        last[index], done[index] = value, convert(value)
+                    values[index] = done[index]
+                bound.append(values)
+            return bound
+        except KeyError:  # a row without some parameter: say which, as parameters() does
+            return [self.parameters(row)[1] for row in rows]
 
     def parameters(self, given: Mapping[str, Any]) -> tuple[str, Sequence[Any] | dict[str, Any]]:
         missing = self.required - given.keys()
@@ -122,6 +182,10 @@ class _Plan:
             else:
                 named[name] = convert(value) if convert else value
         return self.text(values), named
+
+
+def _as_is(value: Any) -> Any:
+    return value
 
 
 Upsert: TypeAlias = sqlite.Insert | postgresql.Insert
@@ -252,6 +316,23 @@ class Query:
         _, cursor = self._run(unit, params)
         return int(cursor.rowcount)
 
+    def converter(self, unit: Unit, name: str) -> Convert:
+        """How parameter `name`'s values go to the driver (what `execute_rows` wants)."""
+        return self._plan_for(unit).binders.get(name, _as_is)
+
+    def execute_rows(self, unit: Unit, columns: Sequence[str],
+                     rows: Sequence[Sequence[Any]]) -> None:
+        """`execute_many` for a bulk writer: each row a tuple of the parameters `columns`
+        names, in that order, each value already as the driver takes it (`converter`), so a
+        batch goes to the driver without a pass over its values."""
+        if not rows:
+            return
+        plan = self._plan_for(unit)
+        shape = plan.shape(tuple(columns))
+        if shape is not None:
+            rows = [shape(row) for row in rows]
+        self._execute_many(unit, plan.sql, rows)
+
     def execute_many(self, unit: Unit, rows: Sequence[Mapping[str, Any]]) -> None:
         """An INSERT, UPDATE or DELETE once per parameter set, in one driver call (a batch
         writer's path: a statement per row costs several times the row)."""
@@ -260,7 +341,10 @@ class Query:
         plan = self._plan_for(unit)
         assert not plan.expanding, "expanding parameters differ per row"
         sql = plan.sql
-        bound = [plan.parameters(row)[1] for row in rows]
+        self._execute_many(unit, sql, plan.bind_rows(rows))
+
+    @staticmethod
+    def _execute_many(unit: Unit, sql: str, bound: Sequence[Any]) -> None:
         driver = unit.driver
         dialect = unit.dialect
         try:

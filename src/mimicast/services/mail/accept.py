@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, insert, text
 
@@ -44,12 +45,14 @@ _MESSAGE_COLUMNS = ("id", "account_id", "message_id", "route", "sender", "header
                     "dkim", "dmarc", "received_at",
                     "spam_score", "detection_level", "in_reply_to", "seed", "body")
 _INSERT_MESSAGE = _insert(Message, _MESSAGE_COLUMNS)
-_INSERT_RECIPIENT = _insert(MessageRecipient, (
-    "message_id", "account_id", "address", "original", "name", "kind", "status", "reason",
-    "reason_code", "policy", "received_at", "updated_at"))
-_INSERT_ATTACHMENT = _insert(MessageAttachment, (
-    "message_id", "name", "content_type", "size", "sha256", "verdict", "content"))
-_INSERT_LINK = _insert(MessageLink, ("message_id", "url", "action", "code"))
+_RECIPIENT_COLUMNS = ("message_id", "account_id", "address", "original", "name", "kind",
+                      "status", "reason", "reason_code", "policy", "received_at", "updated_at")
+_INSERT_RECIPIENT = _insert(MessageRecipient, _RECIPIENT_COLUMNS)
+_ATTACHMENT_COLUMNS = ("message_id", "name", "content_type", "size", "sha256", "verdict",
+                       "content")
+_INSERT_ATTACHMENT = _insert(MessageAttachment, _ATTACHMENT_COLUMNS)
+_LINK_COLUMNS = ("message_id", "url", "action", "code")
+_INSERT_LINK = _insert(MessageLink, _LINK_COLUMNS)
 _SEEN = upsert(lambda dialect_insert: dialect_insert(SenderDomain).values(
     account_id=bindparam("account_id"), domain=bindparam("domain"),
     first_seen=bindparam("first_seen")).on_conflict_do_nothing())
@@ -104,45 +107,42 @@ def accept(ctx: Context, drafts: Sequence[Draft], rules: Rules | None = None) ->
     unit = ctx.unit
     account = ctx.caller.account_id
     ids = _reserve_ids(unit, len(drafts))
-    messages, recipients, attachments, links = [], [], [], []
+    # Rows go to the driver as tuples in their columns' order (`Query.execute_rows`), each
+    # message's time converted once for its row and its recipients' (the same column type).
+    messages: list[tuple[Any, ...]] = []
+    recipients: list[tuple[Any, ...]] = []
+    attachments: list[tuple[Any, ...]] = []
+    links: list[tuple[Any, ...]] = []
     accepted = []
+    stored = _INSERT_MESSAGE.converter(unit, "received_at")
     for number, draft in zip(ids, drafts, strict=True):
         decision = engine.decide(draft, rules)
         accepted.append(Accepted(number, draft, decision))
-        when = draft.received_at
-        messages.append({
-            "id": number, "account_id": account, "message_id": message_id_header(draft, number),
-            "route": decision.route, "sender": draft.sender, "header_from": draft.from_address,
-            "from_name": draft.from_name, "reply_to": draft.reply_to, "subject": draft.subject,
-            "size": draft.size or estimated_size(draft), "sender_ip": draft.sender_ip,
-            "helo": draft.helo, "spf": draft.spf, "dkim": draft.dkim, "dmarc": draft.dmarc,
-            "received_at": when, "spam_score": decision.spam_score,
-            "detection_level": decision.detection_level, "in_reply_to": draft.in_reply_to,
-            "seed": draft.seed, "body": draft.body})
+        when = stored(draft.received_at)
+        messages.append((
+            number, account, message_id_header(draft, number), decision.route, draft.sender,
+            draft.from_address, draft.from_name, draft.reply_to, draft.subject,
+            draft.size or estimated_size(draft), draft.sender_ip, draft.helo, draft.spf,
+            draft.dkim, draft.dmarc, when, decision.spam_score, decision.detection_level,
+            draft.in_reply_to, draft.seed, draft.body))
         for outcome in decision.recipients:
-            recipients.append({
-                "message_id": number, "account_id": account, "address": outcome.address,
-                "original": outcome.original, "name": outcome.name, "kind": outcome.kind,
-                "status": outcome.status, "reason": outcome.reason,
-                "reason_code": outcome.reason_code, "policy": outcome.policy,
-                "received_at": when, "updated_at": when})
+            recipients.append((number, account, outcome.address, outcome.original,
+                               outcome.name, outcome.kind, outcome.status, outcome.reason,
+                               outcome.reason_code, outcome.policy, when, when))
         for attachment, verdict in zip(draft.attachments, decision.attachment_verdicts,
                                        strict=True):
-            attachments.append({
-                "message_id": number, "name": attachment.name,
-                "content_type": attachment.content_type, "size": attachment.size,
-                "sha256": attachment.sha256, "verdict": verdict,
-                # Simulated files are rendered again when asked; a sender's are kept.
-                "content": attachment.content if draft.seed is None else None})
+            # Simulated files are rendered again when asked; a sender's are kept.
+            attachments.append((number, attachment.name, attachment.content_type,
+                                attachment.size, attachment.sha256, verdict,
+                                attachment.content if draft.seed is None else None))
         for index, (url, action) in enumerate(zip(draft.links, decision.link_actions,
                                                   strict=True)):
-            links.append({"message_id": number, "url": url, "action": action,
-                          "code": link_code(draft, number, index)
-                          if action == "rewritten" else None})
-    _INSERT_MESSAGE.execute_many(unit, messages)
-    _INSERT_RECIPIENT.execute_many(unit, recipients)
-    _INSERT_ATTACHMENT.execute_many(unit, attachments)
-    _INSERT_LINK.execute_many(unit, links)
+            links.append((number, url, action, link_code(draft, number, index)
+                          if action == "rewritten" else None))
+    _INSERT_MESSAGE.execute_rows(unit, _MESSAGE_COLUMNS, messages)
+    _INSERT_RECIPIENT.execute_rows(unit, _RECIPIENT_COLUMNS, recipients)
+    _INSERT_ATTACHMENT.execute_rows(unit, _ATTACHMENT_COLUMNS, attachments)
+    _INSERT_LINK.execute_rows(unit, _LINK_COLUMNS, links)
     first_seen: dict[str, datetime] = {}
     for item in accepted:
         domain = domain_of(item.draft.from_address)

@@ -10,6 +10,8 @@ skips the spam and impersonation checks for that recipient.
 
 from __future__ import annotations
 
+import functools
+
 from mimicast.services.mail.facts import (
     BOUNCED,
     HELD,
@@ -61,7 +63,8 @@ def decide(draft: Draft, rules: Rules) -> Decision:
     for index, outcome in enumerate(decision.recipients):
         # Blocked senders: the winning policy says block_sender (a more specific no_action
         # exempts the sender).
-        rule = rules.matching(rules.blocked_senders, draft, outcome.address)
+        rule = rules.matching(rules.blocked_senders, draft, outcome.address) \
+            if rules.blocked_senders else None
         if rule is not None and rule.option == "block_sender":
             outcome.decide(REJECTED, *BLOCKED_SENDER, rule.description or BLOCKED_SENDER[0])
             continue
@@ -82,7 +85,8 @@ def decide(draft: Draft, rules: Rules) -> Decision:
                                else "Default Anti-Spoofing Policy")
                 continue
         # Address alteration: the winning policy's set rewrites the recipient once.
-        altering = rules.matching([r for r, _ in rules.alterations], draft, outcome.address)
+        altering = rules.matching([r for r, _ in rules.alterations], draft, outcome.address) \
+            if rules.alterations else None
         if altering is not None:
             definitions = next(d for r, d in rules.alterations if r is altering)
             for definition in definitions:
@@ -166,6 +170,8 @@ def _impersonation(draft: Draft, rules: Rules) -> list[str]:
     return hits
 
 
+# Memoised (pure): every inbound message compares its domain with each internal one.
+@functools.lru_cache(maxsize=16384)
 def _within_two_edits(a: str, b: str) -> bool:
     """Whether `a` is one or two single-character edits away from `b` (Levenshtein), and not
     equal: a lookalike domain."""
@@ -183,11 +189,26 @@ def _within_two_edits(a: str, b: str) -> bool:
     return previous[-1] <= 2
 
 
+def spam_words(text: str) -> frozenset[str]:
+    """The spam words in `text`. Subject and body are searched apart (no word spans the line
+    between them); short texts, which repeat (subjects, simulated bodies), are memoised."""
+    return _short_spam_words(text) if len(text) <= 500 else _find_spam_words(text)
+
+
+@functools.lru_cache(maxsize=16384)
+def _short_spam_words(text: str) -> frozenset[str]:
+    return _find_spam_words(text)
+
+
+def _find_spam_words(text: str) -> frozenset[str]:
+    lowered = text.lower()
+    return frozenset(word for word in SPAM_WORDS if word in lowered)
+
+
 def _spam_score(draft: Draft, decision: Decision) -> int:
     if not draft.external:
         return 0
-    text = f"{draft.subject}\n{draft.text}".lower()
-    score = 12 * sum(word in text for word in SPAM_WORDS)
+    score = 12 * len(spam_words(draft.subject) | spam_words(draft.text))
     score += {"fail": 20, "none": 8}.get(draft.spf, 0)
     score += {"fail": 10, "none": 4}.get(draft.dkim, 0)
     score += {"fail": 25, "none": 5}.get(draft.dmarc, 0)

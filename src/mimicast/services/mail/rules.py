@@ -10,6 +10,7 @@ which beat everyone; the sender's side counts before the recipient's), then the 
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -140,7 +141,10 @@ class Rules:
         return domain_of(address) in self.internal_domains
 
     def hold_policy(self, kind: str) -> HoldPolicy | None:
-        return next((p for p in self.hold if p.kind == kind), None)
+        for policy in self.hold:
+            if policy.kind == kind:
+                return policy
+        return None
 
     # Matching ---------------------------------------------------------------------------
 
@@ -314,6 +318,8 @@ def _load_target(ctx: Context, rules: Rules, target: Mapping[str, Any]) -> None:
                 ctx.unit, account=ctx.caller.account_id, name=name, value=value))
 
 
+# Memoised: the engine parses every link of every message, and links repeat.
+@functools.lru_cache(maxsize=8192)
 def parse_link(url: str) -> UrlParts | None:
     try:
         return parse_url(url)
