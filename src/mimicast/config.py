@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     login_backoff_max_seconds: float = Field(default=900.0, gt=0)
     # The largest request head (request line + headers) accepted; larger ones get HTTP 431.
     max_header_bytes: int = Field(default=32768, ge=1024)
+    # Live simulated mail while serving: messages a minute to each account (None: off); with
+    # several workers each sends its share.
+    simulate: float | None = Field(default=None, gt=0, le=1_000_000)
 
     @field_validator("db")
     @classmethod

@@ -16,6 +16,7 @@ import typer.main
 from typer.core import TyperGroup
 
 from mimicast.cli.common import DbOption, console, open_deps, print_json, settings_from
+from mimicast.sim import DEFAULT_DAYS, DEFAULT_MESSAGES, DEFAULT_SEED
 
 # Plain-text help, as every group's (see common.command_group).
 app = typer.Typer(help="mimicast: a self-hostable Mimecast API 1.0.", no_args_is_help=True,
@@ -115,6 +116,10 @@ def serve(
     max_header_bytes: Annotated[str | None, _setting(
         "max_header_bytes", "The largest request head (request line + headers) accepted; a "
                             "larger one is answered HTTP 431.", "32768", "BYTES")] = None,
+    simulate: Annotated[str | None, _setting(
+        "simulate", "Simulate live mail while serving: RATE messages a minute to each "
+                    "account (with --workers N, each worker sends RATE/N).", "off",
+        "RATE")] = None,
 ) -> None:
     """Serve the API at / on HOST:PORT; on an empty store, create the demo account first."""
     # Every parameter is a setting, under its own name.
@@ -143,6 +148,30 @@ def init(
     console().print("Created the demo account." if created else "The demo account exists.")
     for name, value in credentials.as_dict().items():
         console().print(f"  {name:12} {value}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def simulate(
+    messages: Annotated[str | None, typer.Option(
+        "--messages", metavar="N", show_default=f"{DEFAULT_MESSAGES:,}",
+        help="Messages the seed's run should have; only the missing ones are made.")] = None,
+    days: Annotated[str | None, typer.Option(
+        "--days", metavar="D", show_default=f"{DEFAULT_DAYS}, or the seed's first run's",
+        help="Spread them over the last D days (a rerun keeps its seed's window).")] = None,
+    seed: Annotated[str | None, typer.Option(
+        "--seed", metavar="S", show_default=f"{DEFAULT_SEED}",
+        help="The same seed makes the same messages.")] = None,
+    account: Annotated[str | None, typer.Option(
+        "--account", metavar="CODE", envvar="MIMICAST_ACCOUNT",
+        show_default="the only account", help="Account code.")] = None,
+    db: str | None = DbOption,
+) -> None:
+    """Backfill an account with simulated mail, through its policies: deterministic for a
+    seed, and a rerun with the same seed adds only what is missing. Safe while `mimicast
+    serve` uses the same database (it writes in batches of 1,000 messages)."""
+    from mimicast.cli.simulating import simulate as run
+
+    run(messages, days, seed, account, db)
 
 
 class _AdminGroup(TyperGroup):

@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.runtime = runtime or Runtime.build(settings)
+        app.state.runtime.start()
         try:
             yield
         finally:

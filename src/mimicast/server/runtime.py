@@ -39,6 +39,7 @@ class Runtime:
     endpoints: dict[str, Endpoint]
     loads: SingleFlight
     _background: set[asyncio.Future[Any]] = field(default_factory=set)
+    _simulating: asyncio.Future[Any] | None = None
 
     @classmethod
     def build(cls, settings: Settings, deps: Deps | None = None) -> Runtime:
@@ -68,6 +69,16 @@ class Runtime:
                                       settings.reject_replayed_request_ids, utcnow),
                    endpoints=ENDPOINTS, loads=SingleFlight(threads.read))
 
+    def start(self) -> None:
+        """Begin what runs beside the requests (on the event loop, as the app starts): live
+        simulated mail when `simulate` is set, each worker sending its share of the rate."""
+        if self.settings.simulate:
+            from mimicast.sim.live import LiveTraffic
+
+            traffic = LiveTraffic(self.deps, self.settings.simulate / self.settings.workers,
+                                  self.store.run)
+            self._simulating = asyncio.ensure_future(traffic.run())
+
     def background(self, work: Coroutine[Any, Any, Any]) -> None:
         """Run `work` without waiting for it (kept referenced until it ends)."""
         task = asyncio.ensure_future(work)
@@ -75,6 +86,9 @@ class Runtime:
         task.add_done_callback(self._background.discard)
 
     async def close(self) -> None:
+        if self._simulating is not None:  # stop sending; a batch under way finishes first
+            self._simulating.cancel()
+            await asyncio.gather(self._simulating, return_exceptions=True)
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
         for closeable in (self.limiter, self.login_guard):

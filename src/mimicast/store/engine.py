@@ -213,6 +213,22 @@ class Store:
         return connection
 
     @contextlib.contextmanager
+    def pinned(self) -> Iterator[Connection]:
+        """The calling thread's units run on one connection until the block ends: for a bulk
+        writer that sets pragmas on it. A thread that holds one (`hold`) keeps using it."""
+        held: Connection | None = getattr(self._held, "connection", None)
+        if held is not None and not held.closed:
+            yield held
+            return
+        connection = self.engine.connect()
+        self._held.connection = connection
+        try:
+            yield connection
+        finally:
+            self._held.connection = None
+            connection.close()
+
+    @contextlib.contextmanager
     def unit(self, *, write: bool = True, wait: bool = True) -> Iterator[Unit]:
         """One transaction, committed when the block ends and rolled back if it raises.
         `write=False` promises not to write (on SQLite the store holds it to that).

@@ -513,3 +513,44 @@ class HoldAction(Base):
     notify: Mapped[bool] = mapped_column(Boolean, default=False)
     operator: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime]
+
+
+# The simulator: its runs, and what recipients did with delivered mail.
+
+class Simulation(Base):
+    """A simulator run, so a rerun with the same seed continues it instead of repeating it:
+    message k of a seed is the same message every time, and `generated` counts those made.
+    `mode`: "backfill" (`mimicast simulate`, spread over the `days` before `anchor`) or "live"
+    (`serve --simulate`, stamped as it goes)."""
+
+    __tablename__ = "simulations"
+    __table_args__ = (UniqueConstraint("account_id", "mode", "seed",
+                                       name="uq_simulations_account_mode_seed"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    mode: Mapped[str] = mapped_column(String(16))
+    seed: Mapped[int] = mapped_column(Integer)
+    anchor: Mapped[datetime]  # the window's end (backfill); when it started (live)
+    days: Mapped[int] = mapped_column(Integer)  # the window's length (0: live)
+    generated: Mapped[int] = mapped_column(Integer, default=0)  # messages 0 … generated-1
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class LinkClick(Base):
+    """A recipient following a link of a delivered message that URL Protect rewrote, and what
+    it did: "allowed", "warned" (the message scored as suspicious: the user saw a warning page
+    first) or "blocked" (a known-malicious host, or a link URL Protect had blocked)."""
+
+    __tablename__ = "link_clicks"
+    __table_args__ = (Index("ix_link_clicks_account_time", "account_id", "clicked_at", "id"),
+                      NEVER_REUSED_IDS)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    link_id: Mapped[int] = mapped_column(ForeignKey("message_links.id", ondelete="CASCADE"),
+                                         index=True)
+    recipient: Mapped[str] = mapped_column(String(320))  # the address the message went to
+    clicked_at: Mapped[datetime]
+    action: Mapped[str] = mapped_column(String(16))  # "allowed" | "warned" | "blocked"
+    source_ip: Mapped[str] = mapped_column(String(45))
+    user_agent: Mapped[str] = mapped_column(String(500))
