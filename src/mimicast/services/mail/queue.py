@@ -87,7 +87,8 @@ def _search_clause(field: str) -> Any:
 def _copies(status: str, own: bool, search: str | None, route: bool, group: str | None,
             descending: bool = True) -> paging.Keyset:
     """One status's copies in a time window, newest first, along the index (account,
-    status, received_at, id); the filters narrow that walk."""
+    status, received_at, id); the filters narrow that walk (`search`: a field of the hold
+    queue's searchBy, or of the rejections' for REJECTED)."""
     base = COPIES.where(MessageRecipient.account_id == bindparam("account"),
                         MessageRecipient.status == status,
                         MessageRecipient.received_at >= bindparam("start"),
@@ -95,7 +96,8 @@ def _copies(status: str, own: bool, search: str | None, route: bool, group: str 
     if own:
         base = base.where(MessageRecipient.address == bindparam("me"))
     if search is not None:
-        base = base.where(_search_clause(search))
+        clause = _rejection_clause if status == REJECTED else _search_clause
+        base = base.where(clause(search))
     if route:
         base = base.where(Message.route == bindparam("route"))
     if group == "user":
@@ -326,21 +328,6 @@ def _rejection_clause(field: str) -> Any:
     return or_(*like.values()) if field == "all" else like[field]
 
 
-@functools.cache
-def _rejections(own: bool, search: str | None) -> paging.Keyset:
-    base = COPIES.where(MessageRecipient.account_id == bindparam("account"),
-                        MessageRecipient.status == REJECTED,
-                        MessageRecipient.received_at >= bindparam("start"),
-                        MessageRecipient.received_at <= bindparam("end"))
-    if own:
-        base = base.where(MessageRecipient.address == bindparam("me"))
-    if search is not None:
-        base = base.where(_rejection_clause(search))
-    return paging.Keyset(base, order=[MessageRecipient.received_at, MessageRecipient.id],
-                         pinned=[MessageRecipient.account_id, MessageRecipient.status],
-                         descending=True, window=("start", "end"))
-
-
 def rejection_view(row: Any) -> dict[str, Any]:
     return {"id": secure_id(row.id), "fromAddress": row.sender, "toAddress": row.address,
             "subject": row.subject, "type": row.reason, "info": row.policy or row.reason,
@@ -360,7 +347,7 @@ def rejections(ctx: Context, item: Mapping[str, Any]) -> paging.Paged:
     if needle is not None:
         params["needle"] = needle
     scope = f"rejections|{params.get('me')}|{field}|{needle}|{window_scope(item)}"
-    page = _rejections(own, field).page(ctx, scope, **params)
+    page = _copies(REJECTED, own, field, False, None).page(ctx, scope, **params)
     return paging.Paged([rejection_view(row) for row in page.rows], page.pagination)
 
 
