@@ -193,6 +193,12 @@ def test_processing_and_queue_figures(harness: Harness, tenant: Tenant) -> None:
     error = only_error(gateway.post(harness, tenant, "find-processing-messages",
                                     [{"sortOrder": "sideways"}]))
     assert error["field"] == "sortOrder"
+    assert gateway.ok(harness, tenant, "find-processing-messages", [
+        {"sortOrder": "asc", "filterBy": {"fieldName": "route", "value": "inbound"}}]) == [
+        {"messages": []}]
+    error = only_error(gateway.post(harness, tenant, "find-processing-messages",
+                                    [{"filterBy": [{"fieldName": "route", "value": "up"}]}]))
+    assert error["field"] == "filterBy[0].value"
     end = utcnow().replace(minute=0, second=0, microsecond=0)
     queues = Namespace("/api/email/").ok(harness, tenant, "get-email-queues", [
         {"start": format_date(end - timedelta(hours=1)), "end": format_date(end)}])

@@ -373,9 +373,7 @@ def processing(ctx: Context, item: Mapping[str, Any]) -> paging.Paged:
         raise ApiError("err_validation_invalid_value", field="sortOrder",
                        reason="sortOrder must be asc or desc")
     field, needle = _search(item.get("searchBy"), HOLD_SEARCH_FIELDS, "searchBy")
-    route, _ = _filters([f for f in item.get("filterBy") or []
-                         if isinstance(f, Mapping) and f.get("fieldName") == "route"],
-                        "filterBy")
+    route, _group = _filters(item.get("filterBy"), "filterBy")  # no held group in processing
     params: dict[str, Any] = {"account": ctx.caller.account_id, "start": start, "end": end}
     if needle is not None:
         params["needle"] = needle
