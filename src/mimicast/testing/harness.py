@@ -28,6 +28,7 @@ from mimicast.server.protocol import header_limited
 from mimicast.server.runtime import Runtime
 from mimicast.services import applications, identity, profiles
 from mimicast.services.auth import login
+from mimicast.services.clock import Clock
 from mimicast.services.context import Caller, Context, Deps
 from mimicast.services.crypto import Vault
 from mimicast.services.dns import make_resolver
@@ -150,8 +151,11 @@ class Harness:
                                           port=0, **settings)
         store = Store(db_url)
         store.migrate()
+        # The server's time: `harness.clock.advance(days=1)` expires bindings, ages mail.
+        self.clock = Clock()
         self.deps = Deps(store=store, vault=Vault(self.settings.key_file),
-                         resolver=make_resolver(self.settings.dns, store.sessions))
+                         resolver=make_resolver(self.settings.dns, store.sessions),
+                         clock=self.clock)
         self.server = LiveServer(self.settings, self.deps).start()
         self.http = httpx.Client(base_url=self.server.url, timeout=30)
 
