@@ -93,6 +93,10 @@ def test_the_hold_list_shows_the_callers_own_or_with_admin_everyones(
     found = hold_list(harness, tenant, admin=True,
                       searchBy={"fieldName": "subject", "value": "CLAIM YOUR"})
     assert [h["to"]["emailAddress"] for h in found] == [held["ann"]]
+    assert len(hold_list(harness, tenant, admin=True,
+                         searchBy={"fieldName": "reasonCode", "value": "SPAM_"})) == 2
+    assert hold_list(harness, tenant, admin=True,
+                     searchBy={"fieldName": "all", "value": "no such text"}) == []
     assert hold_list(harness, tenant, admin=True,
                      filterBy=[{"fieldName": "route", "value": "outbound"}]) == []
     assert len(hold_list(harness, tenant, admin=True,

@@ -38,11 +38,21 @@ REJECT_REASONS = ("MESSAGE CONTAINS UNDESIRABLE CONTENT",
                   "MESSAGE CONTAINS CONFIDENTIAL INFORMATION",
                   "REVIEWER DISAPPROVES OF CONTENT", "INAPPROPRIATE COMMUNICATION",
                   "MESSAGE GOES AGAINST EMAIL POLICIES")
-HOLD_SEARCH_FIELDS = ("all", "subject", "sender", "recipient", "reason_code", "reasoncode",
-                      "senderip")
+# What a `searchBy.fieldName` compares, per list: the searchable columns it names.
+_COLUMNS: dict[str, tuple[Any, ...]] = {
+    "subject": (Message.subject,), "sender": (Message.sender, Message.header_from),
+    "recipient": (MessageRecipient.address,), "reason": (MessageRecipient.reason,),
+    "reason_code": (MessageRecipient.reason_code,), "sender_ip": (Message.sender_ip,)}
+HOLD_SEARCH_FIELDS: dict[str, tuple[str, ...]] = {
+    "all": ("subject", "sender", "recipient", "reason"), "subject": ("subject",),
+    "sender": ("sender",), "recipient": ("recipient",), "reason_code": ("reason_code",),
+    "reasoncode": ("reason_code",), "senderip": ("sender_ip",)}
+REJECTION_SEARCH_FIELDS: dict[str, tuple[str, ...]] = {
+    "all": ("sender", "recipient", "reason_code", "reason", "sender_ip"),
+    "from": ("sender",), "to": ("recipient",), "type": ("reason_code",), "info": ("reason",),
+    "remoteip": ("sender_ip",)}
 ROUTE_FILTERS = ("all", "internal", "outbound", "inbound", "external")
 HELD_GROUPS = ("administrator", "user")
-REJECTION_SEARCH_FIELDS = ("all", "from", "to", "type", "info", "remoteip")
 RELEASE_ID_KIND = "release"
 
 
@@ -68,27 +78,20 @@ def _flag(value: Any) -> bool:
     return bool(value)
 
 
-# The search a list applies: the field, as the columns it compares.
-def _search_clause(field: str) -> Any:
+def _search_clause(columns: tuple[str, ...]) -> Any:
+    """Any of the named columns contains the needle (any case)."""
     needle: Any = bindparam("needle")
-    like = {"subject": Message.subject.ilike(needle, escape=LIKE_ESCAPE),
-            "sender": or_(Message.sender.ilike(needle, escape=LIKE_ESCAPE),
-                          Message.header_from.ilike(needle, escape=LIKE_ESCAPE)),
-            "recipient": MessageRecipient.address.ilike(needle, escape=LIKE_ESCAPE),
-            "reason": MessageRecipient.reason.ilike(needle, escape=LIKE_ESCAPE),
-            "reason_code": MessageRecipient.reason_code.ilike(needle, escape=LIKE_ESCAPE),
-            "senderip": Message.sender_ip.ilike(needle, escape=LIKE_ESCAPE)}
-    if field == "all":
-        return or_(like["subject"], like["sender"], like["recipient"], like["reason"])
-    return like[field]
+    return or_(*(column.ilike(needle, escape=LIKE_ESCAPE)
+                 for name in columns for column in _COLUMNS[name]))
 
 
 @functools.cache
-def _copies(status: str, own: bool, search: str | None, route: bool, group: str | None,
+def _copies(status: str, own: bool, search: tuple[str, ...] | None, route: bool,
+            group: str | None,
             descending: bool = True) -> paging.Keyset:
     """One status's copies in a time window, newest first, along the index (account,
-    status, received_at, id); the filters narrow that walk (`search`: a field of the hold
-    queue's searchBy, or of the rejections' for REJECTED)."""
+    status, received_at, id); the filters narrow that walk (`search`: the columns of a
+    searchBy field)."""
     base = COPIES.where(MessageRecipient.account_id == bindparam("account"),
                         MessageRecipient.status == status,
                         MessageRecipient.received_at >= bindparam("start"),
@@ -96,8 +99,7 @@ def _copies(status: str, own: bool, search: str | None, route: bool, group: str 
     if own:
         base = base.where(MessageRecipient.address == bindparam("me"))
     if search is not None:
-        clause = _rejection_clause if status == REJECTED else _search_clause
-        base = base.where(clause(search))
+        base = base.where(_search_clause(search))
     if route:
         base = base.where(Message.route == bindparam("route"))
     if group == "user":
@@ -109,8 +111,10 @@ def _copies(status: str, own: bool, search: str | None, route: bool, group: str 
                          descending=descending, window=("start", "end"))
 
 
-def _search(given: Any, fields: Sequence[str], where: str) -> tuple[str | None, str | None]:
-    """`searchBy {fieldName, value}`: the field (None: no search) and the LIKE pattern."""
+def _search(given: Any, fields: Mapping[str, tuple[str, ...]], where: str
+            ) -> tuple[tuple[str, ...] | None, str | None]:
+    """`searchBy {fieldName, value}`: the columns it searches (None: no search) and the
+    LIKE pattern."""
     if not given:
         return None, None
     if not isinstance(given, Mapping):
@@ -123,7 +127,7 @@ def _search(given: Any, fields: Sequence[str], where: str) -> tuple[str | None, 
     if field not in fields:
         raise ApiError("err_validation_invalid_value", field=f"{where}.fieldName",
                        reason="fieldName must be one of " + ", ".join(fields))
-    return field, contains(value)
+    return fields[field], contains(value)
 
 
 def _filters(given: Any, where: str) -> tuple[str | None, str | None]:
@@ -174,10 +178,8 @@ def held_messages(ctx: Context, item: Mapping[str, Any]) -> paging.Paged:
     newest first; `admin` false (the default) keeps the caller's own."""
     start, end = window(ctx, item, default_days=HOLD_WINDOW_DAYS)
     own = not _flag(item.get("admin", False))
-    field, needle = _search(item.get("searchBy"), HOLD_SEARCH_FIELDS, "searchBy")
+    searched, needle = _search(item.get("searchBy"), HOLD_SEARCH_FIELDS, "searchBy")
     route, group = _filters(item.get("filterBy"), "filterBy")
-    if field == "reasoncode":
-        field = "reason_code"
     params: dict[str, Any] = {"account": ctx.caller.account_id, "start": start, "end": end}
     if own:
         params["me"] = ctx.caller.actor
@@ -185,8 +187,8 @@ def held_messages(ctx: Context, item: Mapping[str, Any]) -> paging.Paged:
         params["needle"] = needle
     if route is not None:
         params["route"] = route
-    scope = f"held|{own}|{field}|{needle}|{route}|{group}|{window_scope(item)}"
-    page = _copies(HELD, own, field, route is not None, group).page(ctx, scope, **params)
+    scope = f"held|{own}|{searched}|{needle}|{route}|{group}|{window_scope(item)}"
+    page = _copies(HELD, own, searched, route is not None, group).page(ctx, scope, **params)
     return paging.Paged([held_view(row) for row in page.rows], page.pagination)
 
 
@@ -317,17 +319,6 @@ def release_logs(ctx: Context, item: Mapping[str, Any]) -> paging.Paged:
 
 # Rejections ---------------------------------------------------------------------------------
 
-def _rejection_clause(field: str) -> Any:
-    needle: Any = bindparam("needle")
-    like = {"from": or_(Message.sender.ilike(needle, escape=LIKE_ESCAPE),
-                        Message.header_from.ilike(needle, escape=LIKE_ESCAPE)),
-            "to": MessageRecipient.address.ilike(needle, escape=LIKE_ESCAPE),
-            "type": MessageRecipient.reason_code.ilike(needle, escape=LIKE_ESCAPE),
-            "info": MessageRecipient.reason.ilike(needle, escape=LIKE_ESCAPE),
-            "remoteip": Message.sender_ip.ilike(needle, escape=LIKE_ESCAPE)}
-    return or_(*like.values()) if field == "all" else like[field]
-
-
 def rejection_view(row: Any) -> dict[str, Any]:
     return {"id": secure_id(row.id), "fromAddress": row.sender, "toAddress": row.address,
             "subject": row.subject, "type": row.reason, "info": row.policy or row.reason,
@@ -338,7 +329,7 @@ def rejections(ctx: Context, item: Mapping[str, Any]) -> paging.Paged:
     """`gateway/get-rejections`: refused copies, newest first; `admin` false keeps the
     caller's own, `mailbox` one recipient's."""
     start, end = window(ctx, item, default_days=HOLD_WINDOW_DAYS)
-    field, needle = _search(item.get("searchBy"), REJECTION_SEARCH_FIELDS, "searchBy")
+    searched, needle = _search(item.get("searchBy"), REJECTION_SEARCH_FIELDS, "searchBy")
     mailbox = str(item.get("mailbox") or "").strip().lower()
     own = bool(mailbox) or not _flag(item.get("admin", False))
     params: dict[str, Any] = {"account": ctx.caller.account_id, "start": start, "end": end}
@@ -346,8 +337,8 @@ def rejections(ctx: Context, item: Mapping[str, Any]) -> paging.Paged:
         params["me"] = mailbox or ctx.caller.actor
     if needle is not None:
         params["needle"] = needle
-    scope = f"rejections|{params.get('me')}|{field}|{needle}|{window_scope(item)}"
-    page = _copies(REJECTED, own, field, False, None).page(ctx, scope, **params)
+    scope = f"rejections|{params.get('me')}|{searched}|{needle}|{window_scope(item)}"
+    page = _copies(REJECTED, own, searched, False, None).page(ctx, scope, **params)
     return paging.Paged([rejection_view(row) for row in page.rows], page.pagination)
 
 
@@ -372,17 +363,16 @@ def processing(ctx: Context, item: Mapping[str, Any]) -> paging.Paged:
     if order not in ("asc", "desc"):
         raise ApiError("err_validation_invalid_value", field="sortOrder",
                        reason="sortOrder must be asc or desc")
-    field, needle = _search(item.get("searchBy"), HOLD_SEARCH_FIELDS, "searchBy")
+    searched, needle = _search(item.get("searchBy"), HOLD_SEARCH_FIELDS, "searchBy")
     route, _group = _filters(item.get("filterBy"), "filterBy")  # no held group in processing
     params: dict[str, Any] = {"account": ctx.caller.account_id, "start": start, "end": end}
     if needle is not None:
         params["needle"] = needle
     if route is not None:
         params["route"] = route
-    scope = f"processing|{order}|{field}|{needle}|{route}|{window_scope(item)}"
-    page = _copies(QUEUED, False, field if field != "reasoncode" else "reason_code",
-                   route is not None, None, descending=order == "desc").page(ctx, scope,
-                                                                             **params)
+    scope = f"processing|{order}|{searched}|{needle}|{route}|{window_scope(item)}"
+    page = _copies(QUEUED, False, searched, route is not None, None,
+                   descending=order == "desc").page(ctx, scope, **params)
     return paging.Paged([{"messages": [processing_view(row) for row in page.rows]}],
                         page.pagination)
 
