@@ -53,7 +53,17 @@ from typing import Any
 from urllib.parse import urlencode
 
 import orjson
-from sqlalchemy import Engine, Table, create_engine, delete, func, insert, select, tuple_
+from sqlalchemy import (
+    Engine,
+    Table,
+    create_engine,
+    delete,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.engine import Connection
 
 from mimicast.catalog import ENDPOINTS
@@ -72,6 +82,7 @@ from mimicast.services import (
 )
 from mimicast.services.demo import DEMO_CODE, DEMO_DOMAIN, DEMO_EMAIL
 from mimicast.services.dirsync import COUNTS
+from mimicast.services.mail import render, views
 from mimicast.store.engine import normalise_url
 from mimicast.store.schema import (
     Account,
@@ -80,8 +91,12 @@ from mimicast.store.schema import (
     DirectoryConnection,
     Domain,
     GroupMember,
+    HoldAction,
     ManagedSender,
     ManagedUrl,
+    Message,
+    MessageAttachment,
+    MessageRecipient,
     Policy,
     ProfileGroup,
     RewrittenUrl,
@@ -234,6 +249,7 @@ class Scale:
     managed_senders: int = 1_000
     audit_events: int = 100_000
     rewritten_urls: int = 5_000
+    messages: int = 50_000  # simulated mail (the simulator's own backfill)
 
     def times(self, factor: float) -> Scale:
         """Every count times `factor`, but never below 50 (the recipes need some spread)."""
@@ -242,7 +258,8 @@ class Scale:
     def describe(self) -> str:
         return (f"{self.users:,} users, {self.groups:,} groups, {self.managed_urls:,} managed "
                 f"URLs, {self.managed_senders:,} managed senders, {self.audit_events:,} audit "
-                f"events, {self.rewritten_urls:,} rewritten links")
+                f"events, {self.rewritten_urls:,} rewritten links, {self.messages:,} "
+                "simulated messages")
 
 
 @dataclass(frozen=True)
@@ -268,6 +285,7 @@ class Seeded:
     domain_urls: list[str]  # hosts of the domain-match managed URLs
     policies: dict[str, list[int]]  # policy rows by family
     delegate_reach: int  # seeded delegates of user i are within this distance of i in `emails`
+    mail: Mail | None = None  # the simulated mail (`simulate_mail`)
 
 
 FIRST = ("james", "mary", "robert", "patricia", "john", "jennifer", "michael", "linda", "david",
@@ -688,11 +706,71 @@ class Seeder:
             insert_rows(self.conn, AuditEvent, rows[start:start + 10_000])
 
 
+@dataclass(frozen=True)
+class Mail:
+    """What the mail recipes need: recipient copies (Message Finder's and the hold queue's
+    ids), those of messages with files, the files, and a message stocked copies hang on."""
+
+    copies: list[int]
+    with_files: list[int]
+    attachments: list[int]
+    senders: list[str]
+    recipients: list[str]
+    message: int
+
+
+RELEASED = 400  # held copies released or rejected in the seed: the release log's entries
+
+
 def seed(db: Database, scale: Scale, rng_seed: int = 1) -> Seeded:
     with db.engine.begin() as conn:
         seeded = Seeder(conn, scale, random.Random(rng_seed)).run()
+    seeded.mail = simulate_mail(db, seeded, scale.messages)
     db.analyze()
     return seeded
+
+
+def simulate_mail(db: Database, seeded: Seeded, messages: int) -> Mail:
+    """The simulator's own backfill over 30 days (the path of `mimicast simulate`), then a
+    share of the held copies released or rejected as an administrator would."""
+    from mimicast.cli.common import open_deps, settings_from
+    from mimicast.sim import runs
+
+    deps = open_deps(settings_from(db=db.url))
+    try:
+        runs.backfill(deps, seeded.account_id, seed=7, messages=messages, days=30)
+    finally:
+        deps.store.dispose()
+    copies_of = select(MessageRecipient.id).where(
+        MessageRecipient.account_id == seeded.account_id)
+    with db.engine.begin() as conn:
+        held = list(conn.execute(copies_of.where(MessageRecipient.status == "held")
+                                 .order_by(MessageRecipient.id).limit(RELEASED)).scalars())
+        now = datetime.now(UTC)
+        insert_rows(conn, HoldAction, [
+            {"account_id": seeded.account_id, "recipient_id": number,
+             "action": ("released", "rejected")[k % 2], "reason_type": "", "note": "",
+             "notify": False, "operator": DEMO_EMAIL, "created_at": now - timedelta(hours=k)}
+            for k, number in enumerate(held)])
+        conn.execute(update(MessageRecipient).where(MessageRecipient.id.in_(held))
+                     .values(status="delivered"))
+        copies = list(conn.execute(copies_of).scalars())
+        with_files = list(conn.execute(copies_of.where(MessageRecipient.message_id.in_(
+            select(MessageAttachment.message_id)))).scalars())
+        attachments = list(conn.execute(select(MessageAttachment.id).join(
+            Message, Message.id == MessageAttachment.message_id).where(
+            Message.account_id == seeded.account_id)).scalars())
+        senders = list(conn.execute(select(Message.sender).where(
+            Message.account_id == seeded.account_id).group_by(Message.sender)
+            .order_by(func.count().desc()).limit(200)).scalars())
+        recipients = list(conn.execute(select(MessageRecipient.address).where(
+            MessageRecipient.account_id == seeded.account_id)
+            .group_by(MessageRecipient.address).order_by(func.count().desc())
+            .limit(200)).scalars())
+        message = conn.execute(select(func.max(Message.id)).where(
+            Message.account_id == seeded.account_id)).scalar_one()
+    return Mail(spread(copies, 1_000, salt=17), spread(with_files, 300, salt=19),
+                spread(attachments, 300, salt=23), senders, recipients, int(message))
 
 
 # --- signed calls ---------------------------------------------------------------------------
@@ -926,6 +1004,47 @@ def url_filters(seeded: Seeded) -> list[dict[str, Any] | None]:
               for host in spread(seeded.domain_urls, 20, salt=13))]
 
 
+def mail_of(seeded: Seeded) -> Mail:
+    assert seeded.mail is not None, "the seed simulates mail"
+    return seeded.mail
+
+
+def per_copy(_api: Api, _path: str, seeded: Seeded, _plan: Plan) -> Rotation:
+    copies = mail_of(seeded).copies
+    return Rotation([request_body([{"id": views.secure_id(n)}]) for n in copies],
+                    f"{len(copies):,} messages (recipient copies), one per request")
+
+
+def files(_api: Api, _path: str, seeded: Seeded, _plan: Plan) -> Rotation:
+    """Whole messages (.eml) and attachments, alternately."""
+    mail = mail_of(seeded)
+    bodies = [request_body([{"id": value}]) for pair in zip(
+        (views.secure_id(n) for n in mail.with_files),
+        (ids.secure_id(render.ATTACHMENT_ID_KIND, n) for n in mail.attachments),
+        strict=False) for value in pair]
+    return Rotation(bodies, f"{len(bodies):,} files: messages with attachments, and "
+                            "attachments")
+
+
+def mail_window(hours: int) -> dict[str, str]:
+    from mimicast.wire.dates import format_date
+
+    now = datetime.now(UTC)
+    return {"start": format_date(now - timedelta(hours=hours)), "end": format_date(now)}
+
+
+def hold_filters(_seeded: Seeded) -> list[dict[str, Any] | None]:
+    return [{"admin": True}, {"admin": True, "searchBy": {"fieldName": "subject",
+                                                          "value": "invoice"}},
+            {"admin": True, "filterBy": [{"fieldName": "heldGroup", "value": "user"}]},
+            {"admin": True, **mail_window(24)}]
+
+
+def queue_windows(_api: Api, _path: str, _seeded: Seeded, _plan: Plan) -> Rotation:
+    return Rotation([request_body([mail_window(hours)]) for hours in (1, 6, 24)],
+                    "the last hour, 6 hours and day")
+
+
 READS: dict[str, ReadRecipe] = {
     "/api/account/get-account": same_request("one body; distinct signatures"),
     "/api/account/get-support-info": same_request("one body; distinct signatures"),
@@ -962,6 +1081,17 @@ READS: dict[str, ReadRecipe] = {
     "/api/user/get-attributes": per_user,
     "/api/user/get-aliases": per_user,
     "/api/user/find-delegate-users": per_user,
+    "/api/email/get-email-queues": queue_windows,
+    "/api/gateway/get-hold-message-list": walks(hold_filters, "all held, a subject search, "
+                                                              "the user group, the last day"),
+    "/api/gateway/find-held-messages": walks(lambda _s: [{"admin": True}], "all held"),
+    "/api/gateway/get-hold-summary-list": same_request("one body; distinct signatures"),
+    "/api/gateway/get-held-release-logs": walks(lambda _s: [None], "the last 30 days"),
+    "/api/gateway/get-rejections": walks(lambda _s: [{"admin": True}], "all rejected"),
+    "/api/gateway/find-processing-messages": same_request("one body: the queue (empty)"),
+    "/api/gateway/message/get-file": files,
+    "/api/gateway/message/get-message-detail": per_copy,
+    "/api/message-finder/get-message-info": per_copy,
 }
 UNMEASURED_READS = {
     UNSIGNED_READ: "unsigned: an anonymous caller's quota is 600 calls a minute per address "
@@ -1256,9 +1386,42 @@ def policy_writes(seeded: Seeded) -> list[Write]:
     ]
 
 
+def mail_writes(seeded: Seeded) -> list[Write]:
+    mail = mail_of(seeded)
+
+    def held(k: int) -> dict[str, Any]:
+        """A held copy of the newest message, for one release or rejection."""
+        now = datetime.now(UTC)
+        return {"message_id": mail.message, "account_id": seeded.account_id,
+                "address": f"held{k}@{DEMO_DOMAIN}", "original": f"held{k}@{DEMO_DOMAIN}",
+                "status": "held", "reason": "Relaxed Spam Detection",
+                "reason_code": "spam_relaxed", "policy": "Default Spam Scanning Definition",
+                "received_at": now, "updated_at": now}
+
+    def search(k: int) -> dict[str, Any]:
+        options = ({"from": mail.senders[k % len(mail.senders)]} if k % 2 else
+                   {"to": mail.recipients[k % len(mail.recipients)]})
+        return {"advancedTrackAndTraceOptions": options, **mail_window(24 * 7)}
+
+    return [
+        Write("/api/email/send-email", "a new message to a customer",
+              lambda k: {"to": [{"emailAddress": f"buyer{k}@customer.example.com"}],
+                         "subject": f"Order {k}", "plainBody": {"content": f"Order {k} ships "
+                                                                           "today."}}),
+        Write("/api/message-finder/search", "by sender or recipient over a week (audited)",
+              search),
+        Write("/api/gateway/hold-release", "one stocked held copy per request",
+              stock=Stock(MessageRecipient, held,
+                          lambda key, _row: {"id": views.secure_id(key[0])})),
+        Write("/api/gateway/hold-reject", "one stocked held copy per request",
+              stock=Stock(MessageRecipient, held,
+                          lambda key, _row: {"ids": [views.secure_id(key[0])]})),
+    ]
+
+
 def write_recipes(seeded: Seeded) -> dict[str, Write]:
     writes = [*user_writes(seeded), *directory_writes(seeded), *domain_writes(seeded),
-              *sender_and_url_writes(seeded), *policy_writes(seeded)]
+              *sender_and_url_writes(seeded), *policy_writes(seeded), *mail_writes(seeded)]
     return {write.path: write for write in writes}
 
 
@@ -1560,7 +1723,12 @@ def validate_rotation(api: Api, path: str, rotation: Rotation) -> None:
     bodies = rotation.bodies
     step = max(1, len(bodies) // VALIDATION_SAMPLE)
     for body in {bodies[0], bodies[-1], *bodies[::step]}:
-        api.check(path, body)
+        if ENDPOINTS[path].download:  # the file itself, not the envelope
+            status, reply = api.post(path, body)
+            if status != 200 or isinstance(reply, dict) or not reply:
+                raise Invalid(f"{path}: HTTP {status}, no file for {body[:300]!r}")
+        else:
+            api.check(path, body)
 
 
 def validate_write(api: Api, db: Database, write: Write) -> None:
