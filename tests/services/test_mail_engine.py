@@ -54,10 +54,16 @@ def inbound(tenant: Tenant, **changes: object) -> Draft:
 
 
 def decide(ctx: Context, draft: Draft, *, seen: bool = True) -> engine.Decision:
-    rules = load_rules(ctx)
-    if seen:
-        rules.seen_domains.add("partner.example.org")
-    return engine.decide(draft, rules)
+    """The engine's decision with the account's whole lists loaded (a simulator's batch),
+    which must be the decision with only what the message names (a sent message)."""
+    decisions = []
+    for rules in (load_rules(ctx), load_rules(ctx, [draft])):
+        if seen:
+            rules.seen_domains.add("partner.example.org")
+        decisions.append(engine.decide(draft, rules))
+    whole, named = decisions
+    assert named == whole
+    return whole
 
 
 def outcome(decision: engine.Decision) -> tuple[str, str, str]:
@@ -216,3 +222,18 @@ def test_new_accounts_start_with_the_default_hold_policies(ctx: Context) -> None
         ("spam", "Default Spam Scanning Definition"),
         ("impersonation", "Default Impersonation Protection"),
         ("attachment", "Default Attachment Protection")]
+
+
+def test_a_few_messages_load_only_what_they_name(ctx: Context, tenant: Tenant) -> None:
+    managed_senders.permit_or_block(ctx, "other@vendor.example.net", f"bob@{tenant.domain}",
+                                    "block")
+    managed_urls.create_managed_url(ctx, "elsewhere.example.net", "block", "domain")
+    managed_urls.create_managed_url(ctx, "bad.example.net", "block", "domain")
+    draft = inbound(tenant, links=("https://www.bad.example.net/x",), from_name="Bob Baker")
+    named = load_rules(ctx, [draft])
+    assert set(named.users) == {f"ann@{tenant.domain}"}
+    assert named.user_names == {"bob baker": f"bob@{tenant.domain}"}
+    assert named.managed_senders == {}
+    assert [link.key for link in named.managed_links] == ["bad.example.net"]
+    whole = load_rules(ctx)
+    assert len(whole.users) == 3 and len(whole.managed_links) == 2

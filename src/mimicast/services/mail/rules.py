@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 
 from mimicast.services import directory
 from mimicast.services.context import Context
@@ -232,26 +232,49 @@ _ATTRIBUTE_HOLDERS = Query(
     select(User.email).join(UserAttribute, UserAttribute.user_id == User.id)
     .where(User.account_id == bindparam("account"), UserAttribute.name == bindparam("name"),
            UserAttribute.value == bindparam("value")))
-_SENDERS = Query(select(ManagedSender.sender, ManagedSender.recipient, ManagedSender.action)
-                 .where(ManagedSender.account_id == bindparam("account")))
-_SEEN = Query(select(SenderDomain.domain).where(SenderDomain.account_id == bindparam("account")))
-_LINKS = Query(select(ManagedUrl.match_type, ManagedUrl.url, ManagedUrl.action,
-                      ManagedUrl.disable_rewrite)
-               .where(ManagedUrl.account_id == bindparam("account")))
+_SENDER_ROWS = select(ManagedSender.sender, ManagedSender.recipient, ManagedSender.action
+                      ).where(ManagedSender.account_id == bindparam("account"))
+_SENDERS = Query(_SENDER_ROWS)
+_SEEN_ROWS = select(SenderDomain.domain).where(SenderDomain.account_id == bindparam("account"))
+_SEEN = Query(_SEEN_ROWS)
+_LINK_ROWS = select(ManagedUrl.match_type, ManagedUrl.url, ManagedUrl.action,
+                    ManagedUrl.disable_rewrite).where(ManagedUrl.account_id == bindparam("account"))
+_LINKS = Query(_LINK_ROWS)
 
 BLOCKED_SENDERS, BYPASS = "blockedsenders", "antispoofing-bypass"
 ALTERATION, DEFINITION = "address-alteration", "address-alteration-definition"
 
 
-def load_rules(ctx: Context) -> Rules:
+# A batch this small (a message sent through the API) looks up only what its messages name;
+# a simulator's batch of thousands loads the account's lists once instead.
+SMALL_BATCH = 50
+
+
+def _among(column: Any) -> Any:
+    return column.in_(bindparam("values", expanding=True))
+
+
+_USERS_AMONG = Query(select(User.email, User.name).where(
+    User.account_id == bindparam("account"), _among(User.email)))
+_ALIASES_AMONG = Query(select(UserAlias.address, User.name)
+                       .join(User, User.id == UserAlias.user_id)
+                       .where(User.account_id == bindparam("account"),
+                              _among(UserAlias.address)))
+_NAMED = Query(select(User.email, User.name).where(
+    User.account_id == bindparam("account"), _among(func.lower(func.trim(User.name)))))
+_SENDERS_AMONG = Query(_SENDER_ROWS.where(_among(ManagedSender.sender)))
+_SEEN_AMONG = Query(_SEEN_ROWS.where(_among(SenderDomain.domain)))
+_LINKS_AMONG = Query(_LINK_ROWS.where(_among(ManagedUrl.url)))
+
+
+def load_rules(ctx: Context, drafts: Sequence[Draft] | None = None) -> Rules:
+    """The account's rules. Given `drafts` (a small batch), the account's users, sender
+    domains, managed senders and managed URLs are looked up only as far as those messages
+    name them: one message sent through the API costs what it names, not what the account
+    holds."""
     account = ctx.caller.account_id
-    users = {row.email: row.name for row in _USERS.all(ctx.unit, account=account)}
-    user_names = {name.strip().lower(): email for email, name in users.items() if name.strip()}
-    for row in _ALIASES.all(ctx.unit, account=account):
-        users.setdefault(row.address, row.name)
     rules = Rules(internal_domains=frozenset(_DOMAINS.scalars(ctx.unit, account=account)),
-                  users=users, user_names=user_names,
-                  seen_domains=set(_SEEN.scalars(ctx.unit, account=account)))
+                  users={}, user_names={})
     definitions: dict[int, list[Definition]] = {}
     policies: list[tuple[Rule, Any]] = []
     hold: list[HoldPolicy] = []
@@ -275,12 +298,57 @@ def load_rules(ctx: Context) -> Rules:
             rules.bypasses.append(rule)
         else:
             rules.alterations.append((rule, definitions.get(rule.parent_id or 0, [])))
+    if drafts is not None and len(drafts) <= SMALL_BATCH:
+        _load_named(ctx, rules, drafts, [d.altered for ds in definitions.values() for d in ds])
+        return rules
+    users = {row.email: row.name for row in _USERS.all(ctx.unit, account=account)}
+    rules.user_names = {name.strip().lower(): email for email, name in users.items()
+                        if name.strip()}
+    for row in _ALIASES.all(ctx.unit, account=account):
+        users.setdefault(row.address, row.name)
+    rules.users = users
+    rules.seen_domains = set(_SEEN.scalars(ctx.unit, account=account))
     rules.managed_senders = {(row.sender, row.recipient): row.action
                              for row in _SENDERS.all(ctx.unit, account=account)}
     rules.managed_links = [ManagedLink(row.match_type, row.url, row.action,
                                        bool(row.disable_rewrite))
                            for row in _LINKS.all(ctx.unit, account=account)]
     return rules
+
+
+def _load_named(ctx: Context, rules: Rules, drafts: Sequence[Draft],
+                altered: Sequence[str]) -> None:
+    """What a few messages name: their recipients (and where alteration may send them), their
+    senders' domains and managed-sender pairs, the display names they claim, the managed URLs
+    that could match their links (each link's URL and every domain it lies under)."""
+    account, unit = ctx.caller.account_id, ctx.unit
+    addresses = {r.address for d in drafts for r in d.recipients}
+    addresses |= {a for a in altered if "@" in a and "*" not in a}
+    senders = {a for d in drafts for a in (d.sender, d.from_address)}
+    names = {d.from_name.strip().lower() for d in drafts if d.external and d.from_name.strip()}
+    links: set[str] = set()
+    for draft in drafts:
+        for url in draft.links:
+            parts = parse_link(url)
+            if parts is not None:
+                labels = parts.host.split(".")
+                links |= {parts.explicit_key, *(".".join(labels[i:])
+                                                for i in range(len(labels) - 1))}
+
+    def among(query: Query, values: set[str]) -> list[Any]:
+        return query.all(unit, account=account, values=sorted(values)) if values else []
+
+    rules.users = {row.email: row.name for row in among(_USERS_AMONG, addresses)}
+    for row in among(_ALIASES_AMONG, addresses):
+        rules.users.setdefault(row.address, row.name)
+    rules.user_names = {row.name.strip().lower(): row.email for row in among(_NAMED, names)}
+    rules.seen_domains = {row.domain for row in among(
+        _SEEN_AMONG, {domain_of(sender) for sender in senders})}
+    rules.managed_senders = {(row.sender, row.recipient): row.action
+                             for row in among(_SENDERS_AMONG, senders)}
+    rules.managed_links = [ManagedLink(row.match_type, row.url, row.action,
+                                       bool(row.disable_rewrite))
+                           for row in among(_LINKS_AMONG, links)]
 
 
 def _rule(row: Any) -> Rule:

@@ -25,12 +25,11 @@ from mimicast.services.mail.render import TAGS
 from mimicast.services.mail.rules import load_rules
 from mimicast.services.mail.views import secure_id
 from mimicast.store.query import Query
-from mimicast.store.schema import Message, MessageRecipient
+from mimicast.store.schema import MessageRecipient
 from mimicast.wire.errors import ApiError
 
-# The message's first recipient copy (the id the answer gives) and its Message-ID header.
-_FIRST_COPY = Query(select(MessageRecipient.id, Message.message_id)
-                    .join(Message, Message.id == MessageRecipient.message_id)
+# The message's first recipient copy: the id the answer gives.
+_FIRST_COPY = Query(select(MessageRecipient.id)
                     .where(MessageRecipient.message_id == bindparam("message"))
                     .order_by(MessageRecipient.id).limit(1))
 MAX_RECIPIENTS = 500
@@ -89,12 +88,7 @@ def _attachments(given: Any) -> list[Attachment]:
 def send(ctx: Context, item: Mapping[str, Any]) -> dict[str, Any]:
     """One message, sent as the caller (or as `from`, an address of the account's own
     domains): answers `{id, messageId}`, the id of its first recipient's copy."""
-    rules = load_rules(ctx)
     sender, name = _party(item["from"], "from") if item.get("from") else (ctx.caller.actor, "")
-    if not rules.is_internal(sender):
-        raise ApiError("err_validation_invalid_value", field="from",
-                       reason="the sender must be an address of the account's internal "
-                              "domains")
     recipients = [Recipient(address, shown, kind)
                   for kind in ("to", "cc", "bcc")
                   for address, shown in _parties(item.get(kind), kind)]
@@ -116,8 +110,13 @@ def send(ctx: Context, item: Mapping[str, Any]) -> dict[str, Any]:
                   sender_ip="127.0.0.1", helo="api.mimicast", spf="pass", dkim="pass",
                   dmarc="pass", in_reply_to=in_reply_to,
                   body=orjson.dumps({"text": text, "html": markup}).decode())
+    rules = load_rules(ctx, [draft])
+    if not rules.is_internal(sender):
+        raise ApiError("err_validation_invalid_value", field="from",
+                       reason="the sender must be an address of the account's internal "
+                              "domains")
     (accepted,) = accept(ctx, [draft], rules)
-    first = _FIRST_COPY.first(ctx.unit, message=accepted.id)
+    first = _FIRST_COPY.scalar(ctx.unit, message=accepted.id)
     audit.record(ctx, audit.EMAIL, "Email sent",
-                 f"{first.message_id} from {sender} to {len(recipients)} recipient(s)")
-    return {"id": secure_id(first.id), "messageId": first.message_id}
+                 f"{accepted.message_id} from {sender} to {len(recipients)} recipient(s)")
+    return {"id": secure_id(first), "messageId": accepted.message_id}
