@@ -126,3 +126,37 @@ def test_an_insert_gets_the_columns_python_side_defaults(store: Store) -> None:
         domain = unit.session.scalars(select(Domain)).one()
         assert (domain.send_only, domain.local, domain.inbound_type, domain.token) == (
             False, False, "any", "")
+
+
+_ADD_EVENTS = Query(insert(AuditEvent).values(
+    account_id=bindparam("account"), actor=bindparam("actor"), category=bindparam("category"),
+    event_type=bindparam("type"), info=bindparam("info"), created_at=bindparam("at")))
+_REST = {"category": "c", "type": "t", "info": ""}
+
+
+def test_batches_write_every_row_and_refuse_bad_ones(store: Store) -> None:
+    """execute_many takes named rows, execute_rows tuples in the columns' order (values as
+    the driver takes them): both write every row; a missing parameter, columns that are not
+    the statement's, or a row the constraints refuse fail and write nothing."""
+    account = _account(store)
+    with store.unit() as unit:
+        _ADD_EVENTS.execute_many(unit, [{"account": account, "actor": f"a{i}", "at": WHEN,
+                                         **_REST} for i in range(3)])
+        stored = _ADD_EVENTS.converter(unit, "at")
+        _ADD_EVENTS.execute_rows(unit, ("actor", "account", "at", "category", "type", "info"),
+                                 [(f"b{i}", account, stored(WHEN), "c", "t", "")
+                                  for i in range(2)])
+        _ADD_EVENTS.execute_many(unit, [])
+        assert _COUNT.scalar(unit, account=account) == 5
+        assert [row.actor for row in _LIKE.all(unit, needle="b%")] == ["b0", "b1"]
+    with store.unit() as unit:
+        with pytest.raises(TypeError, match="actor"):
+            _ADD_EVENTS.execute_many(unit, [{"account": account, "at": WHEN, **_REST}])
+        with pytest.raises(ValueError):
+            _ADD_EVENTS.execute_rows(unit, ("actor", "at"), [("c", stored(WHEN))])
+    with pytest.raises(IntegrityError), store.unit() as unit:
+        _ADD_EVENTS.execute_many(unit, [
+            {"account": account, "actor": "d", "at": WHEN, **_REST},
+            {"account": 999_999, "actor": "e", "at": WHEN, **_REST}])
+    with store.unit(write=False) as unit:
+        assert _COUNT.scalar(unit, account=account) == 5

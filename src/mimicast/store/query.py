@@ -87,21 +87,6 @@ class _Plan:
         return tuple((name, self.binders.get(name), name not in self.defaults)
                      for name in self.order)
 
-    @functools.cached_property
-    def _row_binder(self) -> tuple[Callable[[Mapping[str, Any]], Any],
-                                   tuple[tuple[int, Convert], ...]] | None:
-        """For a batch (`bind_rows`): an itemgetter of the placeholders' values in order, and
-        the (position, converter) pairs; None unless the statement is positional and every
-        value comes from the rows (no IN list, literal or column default)."""
-        if not self.positional or self.expanding or self.generated or self.defaults \
-                or not self.order:
-            return None
-        order = self.order
-        getter = operator.itemgetter(*order)
-        take = getter if len(order) > 1 else lambda row: (getter(row),)
-        return take, tuple((index, self.binders[name]) for index, name in enumerate(order)
-                           if name in self.binders)
-
     def shape(self, columns: tuple[str, ...]) -> Shape | None:
         """How a row of `columns` values becomes the driver's parameters: None when it
         already is (positional, in placeholder order)."""
@@ -118,30 +103,6 @@ class _Plan:
         if columns == self.order:
             return None
         return operator.itemgetter(*(columns.index(name) for name in self.order))
-
-    def bind_rows(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
-        """Each row's values as the driver takes them (`parameters` for a batch)."""
-        binder = self._row_binder
-        if binder is None:
-            return [self.parameters(row)[1] for row in rows]
-        take, converters = binder
-        try:
-            if not converters:
-                return [take(row) for row in rows]
-            last: list[Any] = [None] * len(self.order)
-            done: list[Any] = [None] * len(self.order)
-            bound = []
-            for row in rows:
-                values = list(take(row))
-                for index, convert in converters:
-                    value = values[index]
-                    if value is not last[index] or value is None:
-                        last[index], done[index] = value, convert(value)
-                    values[index] = done[index]
-                bound.append(values)
-            return bound
-        except KeyError:  # a row without some parameter: say which, as parameters() does
-            return [self.parameters(row)[1] for row in rows]
 
     def parameters(self, given: Mapping[str, Any]) -> tuple[str, Sequence[Any] | dict[str, Any]]:
         missing = self.required - given.keys()
@@ -341,7 +302,7 @@ class Query:
         plan = self._plan_for(unit)
         assert not plan.expanding, "expanding parameters differ per row"
         sql = plan.sql
-        self._execute_many(unit, sql, plan.bind_rows(rows))
+        self._execute_many(unit, sql, [plan.parameters(row)[1] for row in rows])
 
     @staticmethod
     def _execute_many(unit: Unit, sql: str, bound: Sequence[Any]) -> None:

@@ -34,6 +34,7 @@ class Accepted:
     id: int  # the message's row
     draft: Draft
     decision: Decision
+    message_id: str  # the Message-ID header it was stored with
 
 
 def _insert(table: type, columns: Sequence[str]) -> Query:
@@ -117,10 +118,11 @@ def accept(ctx: Context, drafts: Sequence[Draft], rules: Rules | None = None) ->
     stored = _INSERT_MESSAGE.converter(unit, "received_at")
     for number, draft in zip(ids, drafts, strict=True):
         decision = engine.decide(draft, rules)
-        accepted.append(Accepted(number, draft, decision))
+        header = message_id_header(draft, number)
+        accepted.append(Accepted(number, draft, decision, header))
         when = stored(draft.received_at)
         messages.append((
-            number, account, message_id_header(draft, number), decision.route, draft.sender,
+            number, account, header, decision.route, draft.sender,
             draft.from_address, draft.from_name, draft.reply_to, draft.subject,
             draft.size or estimated_size(draft), draft.sender_ip, draft.helo, draft.spf,
             draft.dkim, draft.dmarc, when, decision.spam_score, decision.detection_level,
