@@ -21,12 +21,17 @@ from sqlalchemy import bindparam, select
 from mimicast.services import ids
 from mimicast.services.context import Context
 from mimicast.services.downloads import OCTET_STREAM, Download
-from mimicast.services.identity import get_account
 from mimicast.services.mail import content
 from mimicast.services.mail.views import copy, secure_id
 from mimicast.services.url_rewrite import protect_link
 from mimicast.store.query import Query
-from mimicast.store.schema import Message, MessageAttachment, MessageLink, MessageRecipient
+from mimicast.store.schema import (
+    Account,
+    Message,
+    MessageAttachment,
+    MessageLink,
+    MessageRecipient,
+)
 from mimicast.wire.dates import format_date
 from mimicast.wire.errors import ApiError
 
@@ -50,6 +55,7 @@ _LINKS = Query(select(MessageLink.url, MessageLink.action, MessageLink.code)
                .where(MessageLink.message_id == bindparam("message"))
                .order_by(MessageLink.id))
 TAGS = re.compile(r"<[^>]+>")
+_REGION = Query(select(Account.region).where(Account.id == bindparam("account")))
 _BODY = Query(select(Message.body).where(Message.id == bindparam("message")))
 _FILES = Query(select(MessageAttachment.id, MessageAttachment.name, MessageAttachment.sha256,
                       MessageAttachment.size, MessageAttachment.content_type)
@@ -60,6 +66,13 @@ _FILES = Query(select(MessageAttachment.id, MessageAttachment.name, MessageAttac
 def delivered_link(region: str, url: str, code: str | None) -> str:
     """A link as the recipient got it: rewritten by URL Protect, or as sent."""
     return protect_link(region, code, url) if code else url
+
+
+def delivered_links(ctx: Context, message: int) -> list[str]:
+    """A message's links as its recipients got them, in body order."""
+    region = _REGION.scalar(ctx.unit, account=ctx.caller.account_id)
+    return [delivered_link(region, link.url, link.code)
+            for link in _LINKS.all(ctx.unit, message=message)]
 
 
 def message_text(body: str | None) -> str:
@@ -93,9 +106,7 @@ def detail(ctx: Context, row: Any) -> dict[str, Any]:
     """`gateway/message/get-message-detail` of one recipient's copy (the archive's
     get-message-detail keys)."""
     recipients = _RECIPIENTS.all(ctx.unit, message=row.message)
-    region = get_account(ctx.session, ctx.caller.account_id).region
-    links = [delivered_link(region, link.url, link.code)
-             for link in _LINKS.all(ctx.unit, message=row.message)]
+    links = delivered_links(ctx, row.message)
     text = body_text(ctx, row, links)
     files = _FILES.all(ctx.unit, message=row.message)
     date = format_date(row.received_at)
@@ -155,9 +166,7 @@ def mime(ctx: Context, row: Any) -> bytes:
     links as URL Protect left them), the HTML the sender wrote, the files. The same bytes on
     every call: MIME boundaries are named after the message."""
     recipients = _RECIPIENTS.all(ctx.unit, message=row.message)
-    region = get_account(ctx.session, ctx.caller.account_id).region
-    links = [delivered_link(region, link.url, link.code)
-             for link in _LINKS.all(ctx.unit, message=row.message)]
+    links = delivered_links(ctx, row.message)
     message = EmailMessage(policy=SMTP)
     message["Received"] = (f"from {row.helo or 'unknown'} ([{row.sender_ip}]) by mimicast; "
                            f"{format_datetime(row.received_at)}")
