@@ -23,7 +23,6 @@ answer makes the run invalid (exit 1).
 from __future__ import annotations
 
 import argparse
-import random
 import shutil
 import statistics
 import sys
@@ -37,6 +36,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from paging import interleaved  # noqa: E402
 from paging import seed as seed_users  # noqa: E402
 from signed_calls import Invalid, Server, clean_env, init_credentials  # noqa: E402
 
@@ -200,18 +200,7 @@ def main() -> int:
                 "hold list, page 2": hold_page(second),
                 "hold list, deep page": hold_page(token),
             }
-            for _ in range(10):  # warm-up: connections, caches, the database's pages
-                for call in calls.values():
-                    call()
-            timings: dict[str, list[float]] = {name: [] for name in calls}
-            order = list(calls)
-            shuffler = random.Random(1)
-            for _ in range(args.samples):
-                shuffler.shuffle(order)
-                for name in order:
-                    started = time.perf_counter()
-                    calls[name]()
-                    timings[name].append((time.perf_counter() - started) * 1000)
+            timings = interleaved(calls, args.samples, warmup_rounds=10)
 
         medians = {name: statistics.median(values) for name, values in timings.items()}
         reference = medians["get-internal-users page"]

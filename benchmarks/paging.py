@@ -28,6 +28,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -76,6 +77,26 @@ def offset_page_ms(db_file: Path, domain: str, offset: int, samples: int) -> tup
             timings[at].append((time.perf_counter() - start) * 1000)
     connection.close()
     return statistics.median(timings[0]), statistics.median(timings[offset])
+
+
+def interleaved(calls: dict[str, Callable[[], None]], samples: int, warmup_rounds: int
+                ) -> dict[str, list[float]]:
+    """Each call's latencies in ms over `samples` rounds, in a new shuffled order each round
+    (no call always follows another, whose traces in the caches it would inherit), after
+    `warmup_rounds` unmeasured rounds (connections, caches, the database's pages)."""
+    for _ in range(warmup_rounds):
+        for call in calls.values():
+            call()
+    timings: dict[str, list[float]] = {name: [] for name in calls}
+    order = list(calls)
+    shuffler = random.Random(1)
+    for _ in range(samples):
+        shuffler.shuffle(order)
+        for name in order:
+            started = time.perf_counter()
+            calls[name]()
+            timings[name].append((time.perf_counter() - started) * 1000)
+    return timings
 
 
 def main() -> int:
@@ -147,22 +168,8 @@ def main() -> int:
                     raise Invalid(f"deep page: {len(page.items)} items starting "
                                   f"{page.items[0].emailAddress if page.items else None}")
 
-            calls = {"first": first, "second": second, "deep": deep}
-            shuffler = random.Random(1)
-            timings: dict[str, list[float]] = {name: [] for name in calls}
-            for _ in range(20):  # warm-up: connection, caches, the database's pages
-                for call in calls.values():
-                    call()
-            order = list(calls)
-            for _ in range(args.samples):
-                # A new order each round: the first page's count sweeps the caches, and no
-                # page should always come right after it.
-                shuffler.shuffle(order)
-                for name in order:
-                    call = calls[name]
-                    start = time.perf_counter()
-                    call()
-                    timings[name].append((time.perf_counter() - start) * 1000)
+            timings = interleaved({"first": first, "second": second, "deep": deep},
+                                  args.samples, warmup_rounds=20)
 
         print(f"\n{args.samples} interleaved samples each, default page size (25), domain "
               f"filter. The first page (no token) also counts the list for totalCount; the "

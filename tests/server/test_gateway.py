@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from api import DATE, Namespace, audit_events, failures, only_error
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from mimicast.services import identity
 from mimicast.services.context import utcnow
@@ -189,6 +189,26 @@ def test_rejections_show_what_a_blocked_sender_policy_refused(harness: Harness,
     assert gateway.ok(harness, tenant, "get-rejections", [
         {"admin": True, "searchBy": {"fieldName": "remoteIp", "value": "203.0.113"}}]) == []
     assert gateway.ok(harness, tenant, "get-rejections", [{"mailbox": "x@y.example"}]) == []
+
+
+def test_a_queued_copy_is_processing_and_counted_in_the_inbound_queue(
+        harness: Harness, tenant: Tenant) -> None:
+    end = utcnow().replace(minute=0, second=0, microsecond=0)
+    (waiting,) = send(harness, tenant, replace(inbound(tenant.email),
+                                               received_at=end - timedelta(minutes=25)))
+    with harness.session_ctx(tenant) as ctx:
+        ctx.session.execute(update(MessageRecipient).where(
+            MessageRecipient.message_id == waiting.id).values(status="queued"))
+    ((queued,),) = [page["messages"] for page in gateway.ok(
+        harness, tenant, "find-processing-messages", [{}])]
+    assert queued["to"] == [{"emailAddress": tenant.email}] and queued["routing"] == "external"
+    assert gateway.ok(harness, tenant, "find-processing-messages", [
+        {"filterBy": {"fieldName": "route", "value": "outbound"}}]) == [{"messages": []}]
+    (figures,) = Namespace("/api/email/").ok(harness, tenant, "get-email-queues", [
+        {"start": format_date(end - timedelta(hours=1)), "end": format_date(end)}])
+    # Waiting from 25 minutes before the hour: the samples from then on count it.
+    assert [s["count"] for s in figures["inboundEmailQueue"]] == [0, 0, 0, 0, 1, 1, 1]
+    assert {s["count"] for s in figures["outboundEmailQueue"]} == {0}
 
 
 def test_processing_and_queue_figures(harness: Harness, tenant: Tenant) -> None:

@@ -6,11 +6,13 @@ into its children (role memberships, bindings), which is why `migrate` turns the
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from mimicast.services.mail.holds import DEFAULTS, HoldPolicy
 from mimicast.store.engine import MIGRATIONS, Store
@@ -31,13 +33,21 @@ ROWS = [
 ]
 
 
-def test_upgrading_from_the_first_schema_keeps_every_row(store_url: str) -> None:
-    store = Store(store_url)
+@contextlib.contextmanager
+def at_revision(store: Store, revision: str) -> Iterator[Connection]:
+    """A connection to the store migrated up to `revision` (not further), in a transaction:
+    rows made here are what an older mimicast left behind."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with store.engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "0001")
+        command.upgrade(config, revision)
+        yield connection
+
+
+def test_upgrading_from_the_first_schema_keeps_every_row(store_url: str) -> None:
+    store = Store(store_url)
+    with at_revision(store, "0001") as connection:
         for row in ROWS:
             connection.execute(text(row))
     store.migrate()
@@ -58,11 +68,7 @@ def test_definitions_made_before_0004_get_their_lookup(store_url: str) -> None:
     """0004 moves a definition's original address out of the JSON body into an indexed
     column; rows made before it are filled in, other families left alone."""
     store = Store(store_url)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with store.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0003")
+    with at_revision(store, "0003") as connection:
         connection.execute(text(ROWS[0]))
         for number, family, body in (
                 (1, "address-alteration-set", '{"description": "Set"}'),
@@ -75,7 +81,8 @@ def test_definitions_made_before_0004_get_their_lookup(store_url: str) -> None:
                 "'2026-01-01 00:00:00+00', '2026-01-01 00:00:00+00')"),
                 {"id": number, "family": family, "parent": 1 if number == 2 else None,
                  "body": body})
-        command.upgrade(config, "0004")
+    with at_revision(store, "0004"):
+        pass  # this revision's own upgrade, without the later ones'
     with store.engine.connect() as connection:
         lookups = connection.execute(text(
             "SELECT family, lookup FROM policies ORDER BY id")).all()
@@ -86,11 +93,7 @@ def test_definitions_made_before_0004_get_their_lookup(store_url: str) -> None:
 
 def test_accounts_made_before_0005_get_the_default_hold_policies(store_url: str) -> None:
     store = Store(store_url)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with store.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0004")
+    with at_revision(store, "0004") as connection:
         connection.execute(text(ROWS[0]))
     store.migrate()
     with store.engine.connect() as connection:
