@@ -309,6 +309,7 @@ def test_get_file_returns_attachments_and_whole_messages(harness: Harness,
     assert parsed["Message-ID"] == detail["headers"][4]["values"][0]
     (part,) = list(parsed.iter_attachments())
     assert part.get_filename() == "q3.pdf" and part.get_content() == pdf
+    assert max(len(line) for line in eml.content.split(b"\r\n")) <= 78  # RFC 5322
     body = parsed.get_body(("plain",))
     assert body is not None and "protect-us.mimecast.com" in body.get_content()
     # The same bytes on every call: nothing random in the rendering.
@@ -331,3 +332,5 @@ def test_sent_attachments_come_back_byte_for_byte(harness: Harness, tenant: Tena
     assert response.content == data
     eml = gateway.call(harness, tenant, "message/get-file", [{"id": sent["id"]}]).content
     assert b"<p>See <b>attached</b></p>" in eml
+    (part,) = message_from_bytes(eml, policy=policy.default).iter_attachments()
+    assert part.get_filename() == "data.bin" and part.get_content() == data

@@ -433,8 +433,9 @@ class MessageRecipient(Base):
     __tablename__ = "message_recipients"
     __table_args__ = (Index("ix_recipients_account_address", "account_id", "address",
                             "received_at"),
+                      # The policy too: the hold summary counts by it from the index alone.
                       Index("ix_recipients_account_status", "account_id", "status",
-                            "received_at", "id"),
+                            "received_at", "id", "policy"),
                       NEVER_REUSED_IDS)
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"),

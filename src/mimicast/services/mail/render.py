@@ -7,9 +7,11 @@ files are stored."""
 
 from __future__ import annotations
 
+import base64
 import html
 import random
 import re
+import secrets
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr
@@ -184,16 +186,32 @@ def mime(ctx: Context, row: Any) -> bytes:
     markup = _html_of(ctx, row)
     if markup:
         message.add_alternative(markup, subtype="html")
-    for part in _FILE_CONTENTS.all(ctx.unit, message=row.message):
+    # The email package writes a body line by line (~60 ms a megabyte), so each file goes in
+    # as a one-line placeholder and its base64 is put in its place afterwards.
+    files = _FILE_CONTENTS.all(ctx.unit, message=row.message)
+    for part in files:
         main, _, sub = (part.content_type or OCTET_STREAM).partition("/")
-        message.add_attachment(attachment_data(row.seed, part.name, part.size, part.verdict,
-                                               part.content),
-                               maintype=main or "application", subtype=sub or "octet-stream",
-                               filename=part.name)
+        message.add_attachment(b"", maintype=main or "application",
+                               subtype=sub or "octet-stream", filename=part.name)
+    placeholders = {}
+    for attached, part in zip(message.iter_attachments(), files, strict=True):
+        placeholder = f"=_mimicast_file_{secrets.token_hex(16)}"
+        attached.set_payload(placeholder)
+        placeholders[placeholder.encode()] = _base64_lines(attachment_data(
+            row.seed, part.name, part.size, part.verdict, part.content))
     for index, part in enumerate(message.walk()):
         if part.is_multipart():
             part.set_boundary(f"=_mimicast_{row.message}_{index}")
-    return message.as_bytes()
+    rendered = message.as_bytes()
+    for marker, encoded in placeholders.items():
+        rendered = rendered.replace(marker, encoded, 1)
+    return rendered
+
+
+def _base64_lines(data: bytes) -> bytes:
+    """A file's base64 in lines of 76 characters (RFC 2045), CRLF between them."""
+    encoded = base64.b64encode(data)
+    return b"\r\n".join(encoded[at:at + 76] for at in range(0, len(encoded), 76))
 
 
 def _html_of(ctx: Context, row: Any) -> str:
