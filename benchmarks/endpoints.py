@@ -1408,6 +1408,9 @@ def mail_writes(seeded: Seeded) -> list[Write]:
               lambda k: {"to": [{"emailAddress": f"buyer{k}@customer.example.com"}],
                          "subject": f"Order {k}", "plainBody": {"content": f"Order {k} ships "
                                                                            "today."}}),
+        Write("/api/file/file-upload", "a new file announced (its URL not used)",
+              lambda k: {"sha256": hashlib.sha256(b"%d" % k).hexdigest(), "fileSize": 40_000,
+                         "filename": f"invoice-{k}.pdf"}),
         Write("/api/message-finder/search", "by sender or recipient over a week (audited)",
               search),
         Write("/api/gateway/hold-release", "one stocked held copy per request",

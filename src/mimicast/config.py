@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     login_backoff_max_seconds: float = Field(default=900.0, gt=0)
     # The largest request head (request line + headers) accepted; larger ones get HTTP 431.
     max_header_bytes: int = Field(default=32768, ge=1024)
+    # The largest file `file/file-upload` takes (the PUT of its bytes is held to it), by
+    # default the gateway's attachment limit; at most a message's (services/mail/sending.py).
+    max_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=1, le=100 * 1024 * 1024)
     # Live simulated mail while serving: messages a minute to each account (None: off); with
     # several workers each sends its share.
     simulate: float | None = Field(default=None, gt=0, le=1_000_000)

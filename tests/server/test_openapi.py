@@ -309,10 +309,12 @@ def test_rate_limit_and_error_table_are_documented(document: dict[str, Any]) -> 
                  "InternalError"):
         assert name in document["components"]["responses"]
     # Every error an operation can answer with its own HTTP status is named by a documented
-    # response. Not these: other paths and methods (404, 405), the CLI's, and an error only
-    # ever reported per item, inside a 200's `fail`.
+    # response. Not these: other paths and methods (404, 405, the upload URLs' PUT), the
+    # CLI's, and an error only ever reported per item, inside a 200's `fail`.
     elsewhere = {"err_not_found", "err_method_not_allowed", "err_already_exists",
-                 "err_object_not_found", "err_policy_not_found"}
+                 "err_object_not_found", "err_policy_not_found", "err_upload_url_invalid",
+                 "err_upload_url_expired", "err_upload_size_mismatch",
+                 "err_upload_sha256_mismatch"}
     named = " ".join(response["description"]
                      for response in document["components"]["responses"].values())
     for code, spec in ERRORS.items():

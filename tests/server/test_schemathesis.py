@@ -19,6 +19,7 @@ with a fixed budget and `derandomize`.
 from __future__ import annotations
 
 import base64
+import hashlib
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -362,8 +363,12 @@ def mail_flow(run: Scenario, harness: Harness, tenant: Tenant) -> None:
         # A copy the next hop has not taken yet: the processing queue's one entry.
         ctx.session.execute(update(MessageRecipient).where(
             MessageRecipient.message_id == accepted[3].id).values(status="queued"))
+    upload = run.one("/api/file/file-upload", {"sha256": hashlib.sha256(b"Hi").hexdigest(),
+                                               "fileSize": 2, "filename": "hi.txt"})
+    assert requests.put(upload["urls"][0], data=b"Hi", timeout=30).status_code == 200
     run.one("/api/email/send-email", {"to": [{"emailAddress": partner}], "subject": "Hi",
-                                      "plainBody": {"content": "Hello"}})
+                                      "plainBody": {"content": "Hello"},
+                                      "attachments": [{"id": upload["id"]}]})
     gateway = "/api/gateway/"
     held = run.some(gateway + "get-hold-message-list", {})
     run.some(gateway + "find-held-messages", {"admin": True})

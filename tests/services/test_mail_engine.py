@@ -18,7 +18,7 @@ from mimicast.services import (
     policies,
 )
 from mimicast.services.context import Context
-from mimicast.services.mail import accept, engine, world
+from mimicast.services.mail import accept, dlp, engine, world
 from mimicast.services.mail.facts import Attachment, Draft, Recipient
 from mimicast.services.mail.rules import load_rules
 from mimicast.store.schema import Message, MessageLink, MessageRecipient, SenderDomain
@@ -180,6 +180,32 @@ def test_impersonation_needs_two_indicators(ctx: Context, tenant: Tenant) -> Non
                                  "Default Impersonation Protection")
 
 
+def outbound(tenant: Tenant, **changes: object) -> Draft:
+    """Ann writing to a customer."""
+    draft = Draft(sender=f"ann@{tenant.domain}",
+                  recipients=(Recipient("buyer@customer.example.com"),),
+                  received_at=WHEN, external=False, subject="Quote", text="Prices below.")
+    return replace(draft, **changes)  # type: ignore[arg-type]
+
+
+def test_dlp_holds_confidential_mail_and_notifies_on_card_numbers(ctx: Context,
+                                                                  tenant: Tenant) -> None:
+    assert decide(ctx, outbound(tenant)).dlp == []
+    held = decide(ctx, outbound(tenant, subject="CONFIDENTIAL: Q3 figures"))
+    assert held.dlp == [("hold", "Content Examination - Confidential")]
+    assert outcome(held) == ("held", "Content Examination", "Content Examination - Confidential")
+    # A Luhn-valid number is a card number; a wrong check digit is not.
+    noticed = decide(ctx, outbound(tenant, text="Card on file: 4111 1111 1111 1111."))
+    assert noticed.dlp == [("notification", "Content Examination - Payment Card Numbers")]
+    assert outcome(noticed)[0] == "delivered"
+    assert decide(ctx, outbound(tenant, text="Order 4111 1111 1111 1112.")).dlp == []
+    both = decide(ctx, outbound(tenant, subject="Do not forward",
+                                text="Use 4111111111111111 for the renewal."))
+    assert [action for action, _ in both.dlp] == ["hold", "notification"]
+    # Only what leaves the account is examined.
+    assert decide(ctx, inbound(tenant, subject="Confidential offer")).dlp == []
+
+
 def test_unknown_internal_recipients_are_rejected(ctx: Context, tenant: Tenant) -> None:
     draft = inbound(tenant, recipients=(Recipient(f"nobody@{tenant.domain}"),
                                         Recipient(f"bob@{tenant.domain}")))
@@ -215,6 +241,17 @@ def test_accept_stores_the_facts_once(harness: Harness, tenant: Tenant) -> None:
         # The domain is no longer new for the next batch.
         assert "newly_observed_domain" not in engine.decide(inbound(tenant),
                                                             load_rules(ctx)).impersonation
+    # What impersonation protection and DLP found is kept with the message.
+    with harness.session_ctx(tenant) as ctx:
+        (leaked,) = accept.accept(ctx, [outbound(tenant, subject="Confidential: salaries",
+                                                 text="Card 4111 1111 1111 1111")])
+        stored = ctx.session.execute(select(Message.impersonation, Message.dlp).where(
+            Message.id.in_([accepted[0].id, leaked.id])).order_by(Message.id)).all()
+    assert [tuple(row) for row in stored] == [
+        ("newly_observed_domain", ""),
+        ("", "hold:Content Examination - Confidential\n"
+             "notification:Content Examination - Payment Card Numbers")]
+    assert dlp.decode(stored[1].dlp) == leaked.decision.dlp
 
 
 def test_new_accounts_start_with_the_default_hold_policies(ctx: Context) -> None:

@@ -12,6 +12,7 @@ from mimicast.catalog import (
     directory,
     domain,
     email,
+    file,
     gateway,
     login,
     managedsender,
@@ -23,7 +24,7 @@ from mimicast.catalog import (
 )
 from mimicast.catalog.model import Endpoint
 
-_MODULES = (login, account, audit, directory, domain, email, gateway, managedsender,
+_MODULES = (login, account, audit, directory, domain, email, file, gateway, managedsender,
             message_finder, policy, ttp, user, websecurity)
 ENDPOINTS: dict[str, Endpoint] = {e.path: e for module in _MODULES for e in module.ENDPOINTS}
 

@@ -5,7 +5,8 @@ Where the spec is unsure ([1]: one client's shapes), chosen here: send-email rea
 `cc`, `bcc` as lists of `{emailAddress, displayableName?}` (or bare addresses), `from`
 (an address of the account's own domains; default: the caller), `replyTo`, `subject`,
 `plainBody`/`text` and `htmlBody`/`html` (`{content}` or a string), `inReplyTo`, and
-`attachments[] {filename, contentType, content (base64)}`; it answers `{id, messageId}`: the
+`attachments[] {filename, contentType, content (base64)}` or `{id, filename?, contentType?}`
+(a file uploaded through `file/file-upload`); it answers `{id, messageId}`: the
 id of the first recipient's copy (for Message Finder and the hold queue) and the Message-ID
 header. The permission is named "Gateway | Email | Send" (not observed).
 """
@@ -41,7 +42,8 @@ class SendItem(Item):
     html: str | None = None
     inReplyTo: str | None = Field(default=None, max_length=998)
     attachments: list[Any] | None = Field(default=None, description=(
-        "`{filename, contentType, content}`, the content in base64."))
+        "`{filename, contentType, content}`, the content in base64; or `{id, filename?, "
+        "contentType?}`, a file uploaded through `file/file-upload`."))
 
 
 class Sent(BaseModel):

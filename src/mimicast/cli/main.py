@@ -116,6 +116,9 @@ def serve(
     max_header_bytes: Annotated[str | None, _setting(
         "max_header_bytes", "The largest request head (request line + headers) accepted; a "
                             "larger one is answered HTTP 431.", "32768", "BYTES")] = None,
+    max_upload_bytes: Annotated[str | None, _setting(
+        "max_upload_bytes", "The largest file file/file-upload takes for sending (at most "
+                            "104857600).", "26214400", "BYTES")] = None,
     simulate: Annotated[str | None, _setting(
         "simulate", "Simulate live mail while serving: RATE messages a minute to each "
                     "account (with --workers N, each worker sends RATE/N).", "off",

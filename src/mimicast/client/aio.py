@@ -84,6 +84,13 @@ class AsyncClient(ClientBase):
                                                   page_token=token, items_key=items_key),
                           page_token)
 
+    async def upload_file(self, content: bytes, *, filename: str | None = None,
+                          content_type: str | None = None) -> str:
+        """See `Client.upload_file`."""
+        return await self._drive(flows.upload(
+            self.policy, self._endpoint_url(self._http.base_url, flows.FILE_UPLOAD_PATH),
+            self._timeout, content, filename, content_type))
+
     def _call_flow(self, path: str, data: Any, meta: dict[str, Any] | None
                    ) -> flows.Flow[transport.Reply]:
         return flows.call(self.policy, self._endpoint_url(self._http.base_url, path),

@@ -8,6 +8,8 @@ sequence and paging exist once for both, the way httpx's own `Auth` flows do.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -26,6 +28,7 @@ from mimicast.client.auth import (
 )
 
 T = TypeVar("T")
+FILE_UPLOAD_PATH = "/api/file/file-upload"
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,29 @@ def call(policy: transport.RetryPolicy, url: httpx.URL, timeout: dict[str, Any],
     return exchange(policy, path, lambda: httpx.Request(
         "POST", url, headers=transport.JSON_HEADERS, content=body,
         extensions={"timeout": timeout}), True)
+
+
+def upload(policy: transport.RetryPolicy, url: httpx.URL, timeout: dict[str, Any],
+           content: bytes, filename: str | None, content_type: str | None) -> Flow[str]:
+    """`file/file-upload` (at `url`) announces the file, then its bytes are PUT, unsigned, to
+    each URL it answered; the file's id. A PUT counts as done on any 2xx: a pre-signed URL's
+    answer need not be the envelope."""
+    item: dict[str, Any] = {"sha256": hashlib.sha256(content).hexdigest(),
+                            "fileSize": len(content)}
+    if filename:
+        item["filename"] = filename
+    if content_type:
+        item["contentType"] = content_type
+    reply = yield from call(policy, url, timeout, FILE_UPLOAD_PATH, [item], None)
+    [target] = transport.outcome(reply, partial=False)
+    for target_url in target["urls"]:
+        reply = yield from exchange(policy, FILE_UPLOAD_PATH, functools.partial(
+            httpx.Request, "PUT", target_url, content=content,
+            headers={"Content-Type": content_type or "application/octet-stream"},
+            extensions={"timeout": timeout}), False)
+        if not 200 <= reply.status < 300:
+            transport.outcome(reply, partial=False)
+    return str(target["id"])
 
 
 def login(policy: transport.RetryPolicy, http: httpx.Client | httpx.AsyncClient,

@@ -97,6 +97,17 @@ class Client(ClientBase):
         return Pager(lambda token: self.page(path, data, page_size=page_size, page_token=token,
                                              items_key=items_key), page_token)
 
+    def upload_file(self, content: bytes, *, filename: str | None = None,
+                    content_type: str | None = None) -> str:
+        """Upload a file to attach to messages: `file/file-upload` announces it by SHA-256
+        and size, then the bytes are PUT to the URL it answered. Returns the file's id, for
+        `client.email.send_email(..., attachments=[{"id": id}])`; `filename` and
+        `content_type` are what the attachment is called and typed unless a send says
+        otherwise."""
+        return self._drive(flows.upload(
+            self.policy, self._endpoint_url(self._http.base_url, flows.FILE_UPLOAD_PATH),
+            self._timeout, content, filename, content_type))
+
     def _call_flow(self, path: str, data: Any, meta: dict[str, Any] | None
                    ) -> flows.Flow[transport.Reply]:
         return flows.call(self.policy, self._endpoint_url(self._http.base_url, path),

@@ -1,5 +1,6 @@
 """The ASGI application: the API at `/` (any path, POST), plus a few pages: the landing page,
-the health checks, the OpenAPI document and the docs page.
+the health checks, the OpenAPI document and the docs page; and the upload URLs
+(`PUT /uploads/…`) that `file/file-upload` hands out.
 
 API calls go straight to the pipeline, which answers every outcome itself (errors included),
 so they skip Starlette's router and exception middleware: on the hot path those layers cost
@@ -25,6 +26,8 @@ from mimicast.config import Settings
 from mimicast.server.openapi import docs_route, openapi_route
 from mimicast.server.pipeline import handle
 from mimicast.server.runtime import Runtime
+from mimicast.server.uploads import upload_route
+from mimicast.services.mail.uploads import UPLOAD_PATH
 from mimicast.store import revision
 from mimicast.store.engine import Store
 
@@ -38,8 +41,8 @@ class MimicastApp:
         self.pages = pages
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or (scope["path"] in PAGES
-                                       and scope["method"] in ("GET", "HEAD")):
+        if scope["type"] != "http" or scope["path"].startswith(UPLOAD_PATH) or (
+                scope["path"] in PAGES and scope["method"] in ("GET", "HEAD")):
             await self.pages(scope, receive, send)
             return
         response = await handle(self.pages.state.runtime, Request(scope, receive))
@@ -101,7 +104,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                               Route("/healthz", healthz_route, methods=["GET"]),
                               Route("/readyz", readyz_route, methods=["GET"]),
                               Route("/openapi.json", openapi_route, methods=["GET"]),
-                              Route("/docs", docs_route, methods=["GET"])], lifespan=lifespan)
+                              Route("/docs", docs_route, methods=["GET"]),
+                              Route(UPLOAD_PATH + "{ticket}", upload_route, methods=["PUT"])],
+                      lifespan=lifespan)
     return MimicastApp(pages)
 
 

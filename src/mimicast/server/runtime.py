@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mimicast.catalog import ENDPOINTS, Endpoint
@@ -51,6 +51,10 @@ class Runtime:
                 store.migrate()
             deps = Deps(store=store, vault=Vault(settings.key_file),
                         resolver=make_resolver(settings.dns, store.sessions))
+        # This server's own view of the shared collaborators: another server on the same store
+        # (a test's second one) has its own address and limits.
+        deps = replace(deps, public_url=settings.base_url,
+                       max_upload_bytes=settings.max_upload_bytes)
         threads = StoreThreads(deps.store, settings.store_threads)
         policy = Policy(settings.login_max_failures, settings.login_max_failures_per_client,
                         settings.login_backoff_seconds, settings.login_backoff_max_seconds)

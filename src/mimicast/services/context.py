@@ -31,6 +31,11 @@ class Deps:
     clock: Callable[[], datetime] = utcnow
     # Read-mostly answers (an account's description) kept briefly off the store's hot path.
     snapshots: TtlCache[Any] = field(default_factory=lambda: TtlCache(1.0))
+    # The server's base URL as clients reach it (`Settings.base_url`), for the absolute URLs
+    # the API hands out (upload URLs); "" outside a server, which makes them relative.
+    public_url: str = ""
+    # The largest file `file/file-upload` takes (`Settings.max_upload_bytes`).
+    max_upload_bytes: int = 25 * 1024 * 1024
 
 
 @dataclass(frozen=True)

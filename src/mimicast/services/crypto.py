@@ -53,7 +53,8 @@ class Vault:
     def __init__(self, key_file: str | Path) -> None:
         key = load_or_create_key(Path(key_file))
         self._fernet = Fernet(key)
-        # A separate key for MACs (page tokens), derived so the server key is never reused as is.
+        # A separate key for MACs (page tokens, upload URLs), derived so the server key is never
+        # reused as is.
         self.mac_key = hmac.new(key, b"mimicast page tokens", hashlib.sha256).digest()
 
     def encrypt(self, plain: str) -> bytes:

@@ -52,7 +52,8 @@ BUSINESS_SUBJECTS = (
     "Question about order {n}", "Project kickoff: {topic}", "Q{q} review",
     "Timesheet for week {w}", "Draft proposal: {topic}", "Follow-up on our call",
     "Delivery confirmation {n}", "Statement of work", "Onboarding checklist",
-    "Travel plans for the visit", "Request for information: {topic}", "Holiday schedule")
+    "Travel plans for the visit", "Request for information: {topic}", "Holiday schedule",
+    "Confidential: {topic} figures")
 BUSINESS_TEXTS = (
     "Hi, please find the details below. Let me know if anything is missing.",
     "Thanks for your time today. As discussed, here is a summary of the next steps.",
@@ -61,7 +62,8 @@ BUSINESS_TEXTS = (
     "We are on track for the delivery date. I will send tracking details once shipped.",
     "Can we move our meeting to next week? Tuesday or Wednesday works for me.",
     "Here is the document we talked about, with the changes highlighted.",
-    "Please review and sign at your convenience. Thank you.")
+    "Please review and sign at your convenience. Thank you.",
+    "The card on file for the renewal is 4111 1111 1111 1111; please charge the deposit.")
 INTERNAL_SUBJECTS = (
     "Team lunch on Friday", "Weekly status", "Sprint planning notes", "Budget {year}",
     "Office move: what to expect", "Reminder: expense reports", "Welcome our new colleague",

@@ -420,6 +420,11 @@ class Message(Base):
     # "" (not scanned), "relaxed" | "moderate" | "aggressive" (what the score reached)
     detection_level: Mapped[str] = mapped_column(String(16), default="")
     in_reply_to: Mapped[str] = mapped_column(String(998), default="")
+    # Impersonation protection's indicators the message hit, comma-separated
+    # ("newly_observed_domain,reply_to_address_mismatch"); DLP's hits, as
+    # `services.mail.dlp.encode` writes them. Both "" when none.
+    impersonation: Mapped[str] = mapped_column(String(200), default="")
+    dlp: Mapped[str] = mapped_column(String(1000), default="")
     # What renders the content: the simulator's seed, or None for a message sent through the
     # API, whose body the client gave (`body`).
     seed: Mapped[int | None] = mapped_column(Integer)
@@ -470,6 +475,22 @@ class MessageAttachment(Base):
     verdict: Mapped[str] = mapped_column(String(16))  # "safe" | "malicious"
     # The bytes an API caller sent; None for a simulated file (`content.attachment_bytes`).
     content: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class Upload(Base):
+    """A file announced by `file/file-upload` (its SHA-256 and size), then PUT to the URL that
+    answered; send-email attaches it by id. `content` is None until the bytes arrive."""
+
+    __tablename__ = "uploads"
+    __table_args__ = (NEVER_REUSED_IDS,)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = account_key()
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    content_type: Mapped[str] = mapped_column(String(127), default="")
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
 
 
 class MessageLink(Base):

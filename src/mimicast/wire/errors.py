@@ -154,6 +154,23 @@ ERRORS: dict[str, ErrorSpec] = {
     "err_track_and_trace_invalid_start_date": ErrorSpec(
         200, "The start date may be at most {days} days ago"
     ),
+    # Uploaded files (`file/file-upload`, the PUT to its URL, send-email's `attachments[] {id}`).
+    "err_upload_url_invalid": ErrorSpec(
+        400, "The upload URL was not issued by this server, or was altered"
+    ),
+    "err_upload_url_expired": ErrorSpec(
+        403, "The upload URL has expired: call file/file-upload again for a new one"
+    ),
+    "err_upload_size_mismatch": ErrorSpec(
+        400, "The body is {actual} bytes, not the {declared} bytes file-upload declared"
+    ),
+    "err_upload_sha256_mismatch": ErrorSpec(
+        400, "The body's SHA-256 is {actual}, not the {declared} file-upload declared"
+    ),
+    "err_upload_not_found": ErrorSpec(200, "Uploaded file not found: {id}"),
+    "err_upload_incomplete": ErrorSpec(
+        200, "The file's bytes have not been uploaded yet (PUT them to its URL): {id}"
+    ),
     # Audit.
     "err_audit_history_limit": ErrorSpec(
         200, "Historical lookup is restricted to the last {days} days"

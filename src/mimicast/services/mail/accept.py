@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, text
 
 from mimicast.services.context import Context
-from mimicast.services.mail import engine
+from mimicast.services.mail import dlp, engine
 from mimicast.services.mail.facts import Decision, Draft
 from mimicast.services.mail.rules import Rules, domain_of, load_rules
 from mimicast.store.query import Query, upsert
@@ -44,7 +44,8 @@ def _insert(table: type, columns: Sequence[str]) -> Query:
 _MESSAGE_COLUMNS = ("id", "account_id", "message_id", "route", "sender", "header_from",
                     "from_name", "reply_to", "subject", "size", "sender_ip", "helo", "spf",
                     "dkim", "dmarc", "received_at",
-                    "spam_score", "detection_level", "in_reply_to", "seed", "body")
+                    "spam_score", "detection_level", "in_reply_to", "seed", "body",
+                    "impersonation", "dlp")
 _INSERT_MESSAGE = _insert(Message, _MESSAGE_COLUMNS)
 _RECIPIENT_COLUMNS = ("message_id", "account_id", "address", "original", "name", "kind",
                       "status", "reason", "reason_code", "policy", "received_at", "updated_at")
@@ -126,7 +127,8 @@ def accept(ctx: Context, drafts: Sequence[Draft], rules: Rules | None = None) ->
             draft.from_address, draft.from_name, draft.reply_to, draft.subject,
             draft.size or estimated_size(draft), draft.sender_ip, draft.helo, draft.spf,
             draft.dkim, draft.dmarc, when, decision.spam_score, decision.detection_level,
-            draft.in_reply_to, draft.seed, draft.body))
+            draft.in_reply_to, draft.seed, draft.body, ",".join(decision.impersonation),
+            dlp.encode(decision.dlp)))
         for outcome in decision.recipients:
             recipients.append((number, account, outcome.address, outcome.original,
                                outcome.name, outcome.kind, outcome.status, outcome.reason,

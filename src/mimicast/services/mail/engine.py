@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 
+from mimicast.services.mail import dlp
 from mimicast.services.mail.facts import (
     BOUNCED,
     HELD,
@@ -42,6 +43,7 @@ SPAM_HOLD = {"relaxed": ("Relaxed Spam Detection", "spam_relaxed"),
              "aggressive": ("Aggressive Spam Detection", "spam_aggressive")}
 IMPERSONATION_HOLD = ("Suspected Impersonation", "impersonation")
 ATTACHMENT_HOLD = ("Malicious Attachment", "attachment")
+DLP_HOLD = ("Content Examination", "dlp")
 
 
 def route_of(draft: Draft, rules: Rules) -> str:
@@ -107,6 +109,7 @@ def decide(draft: Draft, rules: Rules) -> Decision:
     decision.attachment_verdicts = ["malicious" if _malicious(a.sha256, a.content) else "safe"
                                     for a in draft.attachments]
     decision.impersonation = _impersonation(draft, rules) if draft.external else []
+    decision.dlp = dlp.examine(draft.subject, draft.text) if route == "outbound" else []
     decision.spam_score = _spam_score(draft, decision)
     decision.detection_level = next(
         (level for level, threshold in LEVELS.items() if decision.spam_score >= threshold), "")
@@ -122,11 +125,14 @@ def _hold(decision: Decision, rules: Rules, permitted: set[int]) -> None:
     attachment = rules.hold_policy("attachment")
     impersonation = rules.hold_policy("impersonation")
     spam = rules.hold_policy("spam")
+    leak = next((name for action, name in decision.dlp if action == dlp.HOLD), None)
     for index, outcome in enumerate(decision.recipients):
         if outcome.status in (REJECTED, BOUNCED):
             continue
         if attachment and "malicious" in decision.attachment_verdicts:
             outcome.decide(HELD, *ATTACHMENT_HOLD, attachment.description)
+        elif leak is not None:
+            outcome.decide(HELD, *DLP_HOLD, leak)
         elif index in permitted:
             continue
         elif impersonation and len(decision.impersonation) >= impersonation.threshold:

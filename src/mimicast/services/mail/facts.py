@@ -91,3 +91,4 @@ class Decision:
     attachment_verdicts: list[str] = field(default_factory=list)  # per attachment, in order
     link_actions: list[str] = field(default_factory=list)  # per link, in order
     impersonation: list[str] = field(default_factory=list)  # the indicators it hit
+    dlp: list[tuple[str, str]] = field(default_factory=list)  # (action, definition) hits
