@@ -16,7 +16,9 @@
    a second fresh database with the same schema, with one `executemany` per table in one
    transaction: what inserting those rows costs with nothing else to do. And "batched": the
    same rows inserted the way the backfill must write them, a transaction per 1,000 messages
-   (one executemany per table each): what the batching itself costs.
+   (one executemany per table each): what the batching itself costs. On SQLite both use the
+   backfill's connection settings (page cache, checkpoints: `runs.bulk_writing`), and both
+   include its last checkpoint, as the simulated run does.
 4. Printed: messages/s of each, the ratio simulated ÷ floor (target ≥ 0.4) and simulated ÷
    batched, the 20,000 messages/s target, rows per message per table, and the store's bytes
    per message.
@@ -159,7 +161,8 @@ def batches(rows: Rows, size: int) -> list[Rows]:
 
 def floor(store: Store, rows: Rows, size: int | None = None) -> float:
     """Seconds to insert `rows` with one executemany per table: in one transaction, or in
-    transactions of `size` messages (with the backfill's checkpoint setting)."""
+    transactions of `size` messages; on SQLite with the backfill's connection settings and
+    its last checkpoint (`runs.bulk_writing`), as the simulated run is timed with them."""
     with store.unit() as unit:  # the account the rows belong to (the same id: the first)
         identity.create_account(unit.session, name="Bench", code="CBENCHSIM",
                                 admin_email="admin@bench.example.com")
@@ -170,19 +173,17 @@ def floor(store: Store, rows: Rows, size: int | None = None) -> float:
         mark = "?" if store.sqlite else "%s"
         cursor = driver.cursor()
         parts = [rows] if size is None else batches(rows, size)
-        if store.sqlite and size is not None:
-            driver.execute(f"PRAGMA wal_autocheckpoint={runs.BULK_AUTOCHECKPOINT}")
         start = time.perf_counter()
-        for part in parts:
-            if store.sqlite:
-                driver.execute("BEGIN IMMEDIATE")
-            for table, (columns, values) in part.items():
-                if values:
-                    cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
-                                       f"({', '.join([mark] * len(columns))})", values)
-            driver.commit()
-        if store.sqlite and size is not None:
-            driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        with runs.bulk_writing(driver) if store.sqlite else contextlib.nullcontext():
+            for part in parts:
+                if store.sqlite:
+                    driver.execute("BEGIN IMMEDIATE")
+                for table, (columns, values) in part.items():
+                    if values:
+                        cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) "
+                                           f"VALUES ({', '.join([mark] * len(columns))})",
+                                           values)
+                driver.commit()
         return time.perf_counter() - start
     finally:
         raw.close()

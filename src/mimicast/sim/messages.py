@@ -77,7 +77,7 @@ class _Block:
 
 
 def _message_id(rng: random.Random, domain: str) -> str:
-    token = f"{rng.getrandbits(96):024x}"
+    token = rng.getrandbits(96).to_bytes(12, "big").hex()  # as f"{…:024x}", at a third
     return f"<{token[:16]}.{token[16:]}@{domain}>"
 
 
@@ -97,14 +97,6 @@ def _one(rng: random.Random, items: Sequence[T]) -> T:
 def _between(rng: random.Random, low: int, high: int) -> int:
     """low … high-1, as rng.randrange(low, high) (which it replaces)."""
     return low + int(rng.random() * (high - low))
-
-
-def _pick(rng: random.Random, items: tuple[Org, ...]) -> Org:
-    return _one(rng, items)
-
-
-def _someone(rng: random.Random, people: tuple[Person, ...]) -> Person:
-    return _one(rng, people)
 
 
 def _mistyped(rng: random.Random, address: str) -> str:
@@ -195,7 +187,7 @@ class Generator:
     # Pieces ---------------------------------------------------------------------------------
 
     def _user(self, rng: random.Random) -> Person:
-        return _someone(rng, self._users)
+        return _one(rng, self._users)
 
     def _users_to(self, rng: random.Random, extra: float) -> tuple[Recipient, ...]:
         """One user, and with chance `extra` one or two more in copy."""
@@ -262,8 +254,8 @@ class Generator:
             recipients = (Recipient(thread.ours.address, thread.ours.name),)
             in_reply_to = thread.last_id
         else:
-            org = _pick(rng, self.outside.partners)
-            sender = _someone(rng, org.people)
+            org = _one(rng, self.outside.partners)
+            sender = _one(rng, org.people)
             subject = _subject(rng, names.BUSINESS_SUBJECTS)
             recipients = self._users_to(rng, 0.2)
             in_reply_to, thread = "", None
@@ -297,14 +289,14 @@ class Generator:
             in_reply_to = thread.last_id
         else:
             sender = self._user(rng)
-            org = _pick(rng, self.outside.partners)
-            first = _someone(rng, org.people)
+            org = _one(rng, self.outside.partners)
+            first = _one(rng, org.people)
             recipients = (Recipient(first.address, first.name),)
             if rng.random() < mix.MISTYPED_SHARE:  # the partner's server will refuse it
                 recipients = (Recipient(_mistyped(rng, first.address), first.name),)
                 b.bounces = (0,)
             elif rng.random() < 0.25 and len(org.people) > 1:
-                other = _someone(rng, org.people)
+                other = _one(rng, org.people)
                 if other.address != first.address:
                     recipients += (Recipient(other.address, other.name, "cc"),)
             subject = _subject(rng, names.BUSINESS_SUBJECTS)
@@ -359,8 +351,8 @@ class Generator:
 
     def _newsletter(self, b: _Block) -> Draft:
         rng = b.rng
-        org = _pick(rng, self.outside.newsletters)
-        sender = _someone(rng, org.people)
+        org = _one(rng, self.outside.newsletters)
+        sender = _one(rng, org.people)
         subject = _subject(rng, names.NEWSLETTER_SUBJECTS)
         return Draft(
             sender=sender.address, recipients=self._several(rng, 4),
@@ -371,10 +363,10 @@ class Generator:
 
     def _free_mail(self, b: _Block) -> Draft:
         rng = b.rng
-        sender = _someone(rng, self.outside.free_mail)
+        sender = _one(rng, self.outside.free_mail)
         recipients = self._users_to(rng, 0.0)
         if rng.random() < 0.15:  # a colleague writing from a personal address
-            colleague = _someone(rng, self._named)
+            colleague = _one(rng, self._named)
             local = ".".join(colleague.name.lower().split())
             sender = Person(f"{local}{_between(rng, 10, 99)}@{_domain(sender.address)}",
                             colleague.name)
@@ -392,8 +384,8 @@ class Generator:
 
     def _spam(self, b: _Block) -> Draft:
         rng = b.rng
-        org = _pick(rng, self.outside.spammers)
-        sender = _someone(rng, org.people)
+        org = _one(rng, self.outside.spammers)
+        sender = _one(rng, org.people)
         kind = mix.BY_NAME["spam"]
         return Draft(
             sender=sender.address, recipients=self._several(rng, 4),
@@ -407,8 +399,8 @@ class Generator:
 
     def _grey(self, b: _Block) -> Draft:
         rng = b.rng
-        org = _pick(rng, self.outside.spammers)
-        sender = _someone(rng, org.people)
+        org = _one(rng, self.outside.spammers)
+        sender = _one(rng, org.people)
         kind = mix.BY_NAME["grey"]
         return Draft(
             sender=sender.address, recipients=self._users_to(rng, 0.0),
@@ -427,15 +419,15 @@ class Generator:
         when = b.timing.draw(rng, b.steady)
         if rng.random() < mix.COMPROMISED_SHARE:
             # A partner's hijacked mailbox: authentication passes, one lure link.
-            org = _pick(rng, self.outside.partners)
-            sender = _someone(rng, org.people)
+            org = _one(rng, self.outside.partners)
+            sender = _one(rng, org.people)
             return Draft(
                 sender=sender.address, recipients=recipients, received_at=when, external=True,
                 from_name=sender.name, subject="Document shared with you", text=text,
                 links=(links[int(rng.random() * len(links))],), sender_ip=org.ip,
                 helo=org.helo, message_id=_message_id(rng, org.domain), seed=self.seed)
-        org = _pick(rng, self.outside.phishers)
-        sender = _someone(rng, org.people)
+        org = _one(rng, self.outside.phishers)
+        sender = _one(rng, org.people)
         return Draft(
             sender=sender.address, recipients=recipients, received_at=when, external=True,
             from_name=sender.name, subject=subject, text=text,
@@ -450,12 +442,12 @@ class Generator:
         if rng.random() < 0.2:
             files += self._files(rng, 1.0)[:1]
         if rng.random() < 0.5:
-            org = _pick(rng, self.outside.partners)
+            org = _one(rng, self.outside.partners)
             spf = dkim = dmarc = "pass"
         else:
-            org = _pick(rng, self.outside.spammers)
+            org = _one(rng, self.outside.spammers)
             spf, dkim, dmarc = "fail", "none", "fail"
-        sender = _someone(rng, org.people)
+        sender = _one(rng, org.people)
         return Draft(
             sender=sender.address, recipients=self._users_to(rng, 0.2),
             received_at=b.timing.draw(rng, b.steady), external=True, from_name=sender.name,
@@ -468,14 +460,14 @@ class Generator:
         if not fakes:
             return self._phishing(b)
         rng = b.rng
-        boss = _someone(rng, self._named)
+        boss = _one(rng, self._named)
         victim = self._user(rng)
         if victim.address == boss.address and len(self._users) > 1:
             victim = next(p for p in self._users if p.address != boss.address)
         fake = fakes[int(rng.random() * len(fakes))]
         address = f"{boss.address.partition('@')[0]}@{fake}"
-        reply_to = _someone(rng, self.outside.free_mail).address
-        org = _pick(rng, self.outside.spammers)
+        reply_to = _one(rng, self.outside.free_mail).address
+        org = _one(rng, self.outside.spammers)
         return Draft(
             sender=address, recipients=(Recipient(victim.address, victim.name),),
             received_at=b.timing.draw(rng, b.steady), external=True, from_name=boss.name,
@@ -489,12 +481,12 @@ class Generator:
         domains = self.office.domains
         domain = domains[int(rng.random() * len(domains))]
         if rng.random() < 0.5:
-            boss = _someone(rng, self._named)
+            boss = _one(rng, self._named)
             address, name = boss.address, boss.name
         else:
             local = _one(rng, SPOOFED_LOCALS)
             address, name = f"{local}@{domain}", local.replace("-", " ").title()
-        org = _pick(rng, self.outside.spammers)
+        org = _one(rng, self.outside.spammers)
         kind = mix.BY_NAME["spoofed"]
         return Draft(
             sender=address, recipients=self._users_to(rng, 0.0),
@@ -506,8 +498,8 @@ class Generator:
 
     def _misaddressed(self, b: _Block) -> Draft:
         rng = b.rng
-        org = _pick(rng, self.outside.partners)
-        sender = _someone(rng, org.people)
+        org = _one(rng, self.outside.partners)
+        sender = _one(rng, org.people)
         domains = self.office.domains
         domain = domains[int(rng.random() * len(domains))]
         first, last = _one(rng, names.FIRST_NAMES), _one(rng, names.LAST_NAMES)

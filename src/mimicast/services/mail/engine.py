@@ -61,6 +61,8 @@ def decide(draft: Draft, rules: Rules) -> Decision:
     header = draft.from_address
     sender_domain = domain_of(header)
     permitted: set[int] = set()
+    # Anti-spoofing: mail from outside claiming to be from one of the account's domains.
+    spoofing = draft.external and (rules.is_internal(draft.sender) or rules.is_internal(header))
 
     for index, outcome in enumerate(decision.recipients):
         # Blocked senders: the winning policy says block_sender (a more specific no_action
@@ -71,16 +73,16 @@ def decide(draft: Draft, rules: Rules) -> Decision:
             outcome.decide(REJECTED, *BLOCKED_SENDER, rule.description or BLOCKED_SENDER[0])
             continue
         # Managed senders, for an internal recipient.
-        action = rules.managed_senders.get((draft.sender, outcome.address)) \
-            or rules.managed_senders.get((header, outcome.address))
+        action = (rules.managed_senders.get((draft.sender, outcome.address))
+                  or rules.managed_senders.get((header, outcome.address))
+                  ) if rules.managed_senders else None
         if action == "block":
             outcome.decide(REJECTED, *MANAGED_BLOCK, "Managed Sender")
             continue
         if action == "permit":
             permitted.add(index)
-        # Anti-spoofing: mail from outside claiming to be from one of the account's domains,
-        # unless a bypass policy lets it through.
-        if draft.external and (rules.is_internal(draft.sender) or rules.is_internal(header)):
+        # Spoofed mail is refused unless a bypass policy lets it through.
+        if spoofing:
             bypass = rules.matching(rules.bypasses, draft, outcome.address)
             if bypass is None or bypass.option != "enable_bypass":
                 outcome.decide(REJECTED, *SPOOFED, bypass.description if bypass
@@ -166,8 +168,7 @@ def _impersonation(draft: Draft, rules: Rules) -> list[str]:
     name = draft.from_name.strip().lower()
     if name and name in rules.user_names and not rules.is_internal(header):
         hits.append("internal_user_name")
-    if domain not in rules.internal_domains and any(
-            _within_two_edits(domain, internal) for internal in rules.internal_domains):
+    if domain not in rules.internal_domains and _lookalike(domain, rules.internal_domains):
         hits.append("similar_internal_domain")
     if domain not in rules.seen_domains and domain not in FREE_MAIL:
         hits.append("newly_observed_domain")
@@ -176,8 +177,12 @@ def _impersonation(draft: Draft, rules: Rules) -> list[str]:
     return hits
 
 
-# Memoised (pure): every inbound message compares its domain with each internal one.
+# Memoised (pure): every inbound message compares its domain with the internal ones.
 @functools.lru_cache(maxsize=16384)
+def _lookalike(domain: str, internal: frozenset[str]) -> bool:
+    return any(_within_two_edits(domain, other) for other in internal)
+
+
 def _within_two_edits(a: str, b: str) -> bool:
     """Whether `a` is one or two single-character edits away from `b` (Levenshtein), and not
     equal: a lookalike domain."""

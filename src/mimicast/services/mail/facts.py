@@ -13,7 +13,10 @@ DELIVERED, HELD, REJECTED, BOUNCED, QUEUED = "delivered", "held", "rejected", "b
 STATUSES = (DELIVERED, HELD, REJECTED, BOUNCED, QUEUED)
 
 
-@dataclass(frozen=True)
+# Recipients and drafts are not frozen: a frozen dataclass sets each field through
+# object.__setattr__, which made a 22-field Draft 5x dearer to build (~5 µs), once per
+# simulated message. Nothing changes them once made.
+@dataclass(slots=True)
 class Recipient:
     address: str
     name: str = ""
@@ -31,7 +34,7 @@ class Attachment:
     content: bytes | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Draft:
     """A message as the gateway receives it. `external`: it came in from the internet (its
     sender then proves nothing, however internal the address looks), rather than from the
