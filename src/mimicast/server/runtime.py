@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any
 
 from mimicast.catalog import ENDPOINTS, Endpoint
@@ -19,11 +21,15 @@ from mimicast.server.storethreads import StoreThreads
 from mimicast.services.context import Deps, utcnow
 from mimicast.services.crypto import Vault
 from mimicast.services.dns import make_resolver
+from mimicast.services.mail import delivery
 from mimicast.store import revision
 from mimicast.store.engine import Store
 
 # Connections beyond the store threads' own: the odd unit outside them (start-up checks).
 SPARE_CONNECTIONS = 2
+# How often queued mail whose retry has come is delivered (services/mail/delivery.py).
+DELIVERY_SECONDS = 60.0
+log = logging.getLogger("mimicast.server")
 
 
 @dataclass
@@ -40,6 +46,7 @@ class Runtime:
     loads: SingleFlight
     _background: set[asyncio.Future[Any]] = field(default_factory=set)
     _simulating: asyncio.Future[Any] | None = None
+    _delivering: asyncio.Future[Any] | None = None
 
     @classmethod
     def build(cls, settings: Settings, deps: Deps | None = None) -> Runtime:
@@ -54,7 +61,9 @@ class Runtime:
         # This server's own view of the shared collaborators: another server on the same store
         # (a test's second one) has its own address and limits.
         deps = replace(deps, public_url=settings.base_url,
-                       max_upload_bytes=settings.max_upload_bytes)
+                       max_upload_bytes=settings.max_upload_bytes,
+                       siem_slice=timedelta(minutes=settings.siem_slice_minutes),
+                       log_retention=timedelta(days=settings.log_retention_days))
         threads = StoreThreads(deps.store, settings.store_threads)
         policy = Policy(settings.login_max_failures, settings.login_max_failures_per_client,
                         settings.login_backoff_seconds, settings.login_backoff_max_seconds)
@@ -74,8 +83,10 @@ class Runtime:
                    endpoints=ENDPOINTS, loads=SingleFlight(threads.read))
 
     def start(self) -> None:
-        """Begin what runs beside the requests (on the event loop, as the app starts): live
-        simulated mail when `simulate` is set, each worker sending its share of the rate."""
+        """Begin what runs beside the requests (on the event loop, as the app starts): the
+        gateway's retries of queued mail, and live simulated mail when `simulate` is set,
+        each worker sending its share of the rate."""
+        self._delivering = asyncio.ensure_future(self._deliver_queued())
         if self.settings.simulate:
             from mimicast.sim.live import LiveTraffic
 
@@ -89,7 +100,20 @@ class Runtime:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
+    async def _deliver_queued(self) -> None:
+        """Every DELIVERY_SECONDS, the queued copies whose retry has come are delivered (by
+        every worker: a copy delivered once is not queued for the next)."""
+        while True:
+            try:
+                await self.store.run(delivery.deliver_all, self.deps)
+            except Exception:  # a store outage: try again next time
+                log.exception("delivering queued mail failed")
+            await asyncio.sleep(DELIVERY_SECONDS)
+
     async def close(self) -> None:
+        if self._delivering is not None:
+            self._delivering.cancel()
+            await asyncio.gather(self._delivering, return_exceptions=True)
         if self._simulating is not None:  # stop sending; a batch under way finishes first
             self._simulating.cancel()
             await asyncio.gather(self._simulating, return_exceptions=True)

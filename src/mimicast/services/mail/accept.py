@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, text
 
 from mimicast.services.context import Context
-from mimicast.services.mail import dlp, engine
+from mimicast.services.mail import delivery, dlp, engine
 from mimicast.services.mail.facts import Decision, Draft
 from mimicast.services.mail.rules import Rules, domain_of, load_rules
 from mimicast.store.query import Query, upsert
@@ -44,8 +44,8 @@ def _insert(table: type, columns: Sequence[str]) -> Query:
 _MESSAGE_COLUMNS = ("id", "account_id", "message_id", "route", "sender", "header_from",
                     "from_name", "reply_to", "subject", "size", "sender_ip", "helo", "spf",
                     "dkim", "dmarc", "received_at",
-                    "spam_score", "detection_level", "in_reply_to", "seed", "body",
-                    "impersonation", "dlp")
+                    "spam_score", "detection_level", "in_reply_to", "impersonation", "dlp",
+                    "seed", "body")  # the table's order: rows go to the driver as they are
 _INSERT_MESSAGE = _insert(Message, _MESSAGE_COLUMNS)
 _RECIPIENT_COLUMNS = ("message_id", "account_id", "address", "original", "name", "kind",
                       "status", "reason", "reason_code", "policy", "received_at", "updated_at")
@@ -109,6 +109,7 @@ def accept(ctx: Context, drafts: Sequence[Draft], rules: Rules | None = None) ->
     unit = ctx.unit
     account = ctx.caller.account_id
     ids = _reserve_ids(unit, len(drafts))
+    now = ctx.now()
     # Rows go to the driver as tuples in their columns' order (`Query.execute_rows`), each
     # message's time converted once for its row and its recipients' (the same column type).
     messages: list[tuple[Any, ...]] = []
@@ -119,6 +120,7 @@ def accept(ctx: Context, drafts: Sequence[Draft], rules: Rules | None = None) ->
     stored = _INSERT_MESSAGE.converter(unit, "received_at")
     for number, draft in zip(ids, drafts, strict=True):
         decision = engine.decide(draft, rules)
+        delivery.first_attempt(decision, rules, draft.received_at, now)
         header = message_id_header(draft, number)
         accepted.append(Accepted(number, draft, decision, header))
         when = stored(draft.received_at)
@@ -127,8 +129,8 @@ def accept(ctx: Context, drafts: Sequence[Draft], rules: Rules | None = None) ->
             draft.from_address, draft.from_name, draft.reply_to, draft.subject,
             draft.size or estimated_size(draft), draft.sender_ip, draft.helo, draft.spf,
             draft.dkim, draft.dmarc, when, decision.spam_score, decision.detection_level,
-            draft.in_reply_to, draft.seed, draft.body, ",".join(decision.impersonation),
-            dlp.encode(decision.dlp)))
+            draft.in_reply_to, ",".join(decision.impersonation), dlp.encode(decision.dlp),
+            draft.seed, draft.body))
         for outcome in decision.recipients:
             recipients.append((number, account, outcome.address, outcome.original,
                                outcome.name, outcome.kind, outcome.status, outcome.reason,

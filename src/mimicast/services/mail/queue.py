@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, func, insert, or_, select, update
 
 from mimicast.services import audit, ids, paging
 from mimicast.services.context import Context
+from mimicast.services.mail import delivery
 from mimicast.services.mail.facts import DELIVERED, HELD, QUEUED, REJECTED
 from mimicast.services.mail.views import (
     COLUMNS,
@@ -351,7 +352,7 @@ def processing_view(row: Any) -> dict[str, Any]:
             "to": [{"emailAddress": row.address}], "subject": row.subject,
             "attachment": bool(row.has_attachments), "routing": route, "size": row.size,
             "remoteIp": row.sender_ip, "attempts": 1,
-            "nextAttempt": format_date(row.updated_at + timedelta(minutes=15)),
+            "nextAttempt": format_date(row.received_at + delivery.RETRY),
             "created": format_date(row.received_at), "info": row.reason or "Queued for delivery",
             "priority": 1}
 

@@ -20,3 +20,9 @@ MALICIOUS_HOSTS = frozenset({
 SPAM_WORDS = ("viagra", "lottery", "winner", "bitcoin", "crypto offer", "free money",
               "act now", "limited time", "click here", "100% free", "wire transfer",
               "urgent", "verify your account", "password expires")
+
+
+def greylists(domain: str) -> bool:
+    """Whether the domain's mail server greylists: refuses a first delivery attempt for a
+    while (one domain in forty, the same every time)."""
+    return int.from_bytes(hashlib.blake2b(domain.encode(), digest_size=2).digest()) % 40 == 0
