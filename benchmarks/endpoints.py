@@ -816,6 +816,7 @@ class Api:
     def __init__(self, port: int, creds: Credentials) -> None:
         self.port, self.creds = port, creds
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.headers: dict[str, str] = {}  # the last answer's, by lower-case name
 
     def post(self, path: str, body: bytes) -> tuple[int, Any]:
         date = formatdate(time.time(), usegmt=True).replace("GMT", "UTC")
@@ -825,6 +826,7 @@ class Api:
                 self.conn.request("POST", path, body=body, headers=headers)
                 response = self.conn.getresponse()
                 raw = response.read()
+                self.headers = {k.lower(): v for k, v in response.getheaders()}
                 break
             except (http.client.HTTPException, ConnectionError):
                 # The server closed an idle keep-alive connection: open another, once.
@@ -845,6 +847,13 @@ class Api:
                           f"{json.dumps(reply)[:500]}")
         result: dict[str, Any] = reply
         return result
+
+    def check_file(self, path: str, body: bytes) -> None:
+        """A file endpoint's call must answer a file (a JSON one too): a failure is the
+        envelope."""
+        status, reply = self.post(path, body)
+        if status != 200 or not reply or (isinstance(reply, dict) and "fail" in reply):
+            raise Invalid(f"{path}: HTTP {status}, no file for {body[:300]!r}")
 
     def walk(self, path: str, item: dict[str, Any] | None, pages: int,
              page_size: int | None) -> list[bytes]:
@@ -1045,6 +1054,81 @@ def queue_windows(_api: Api, _path: str, _seeded: Seeded, _plan: Plan) -> Rotati
                     "the last hour, 6 hours and day")
 
 
+def ttp_windows(result: str) -> Callable[[Seeded], list[dict[str, Any] | None]]:
+    """What TTP log collectors poll: today (the default), the last hour and day, a week's
+    malicious entries (`result`: the endpoint's name for that filter), and a day of inbound
+    mail oldest first."""
+    def items(_seeded: Seeded) -> list[dict[str, Any] | None]:
+        from mimicast.wire.dates import format_date
+
+        now = datetime.now(UTC)
+
+        def since(hours: int, **extra: Any) -> dict[str, Any]:
+            return {"from": format_date(now - timedelta(hours=hours)), **extra}
+
+        return [None, since(1), since(24), since(168, **{result: "malicious"}),
+                since(24, route="inbound", oldestFirst=True)]
+    return items
+
+
+def detection_windows(_seeded: Seeded) -> list[dict[str, Any] | None]:
+    """What impersonation log collectors poll: today, the last day, a week of held entries,
+    and a day's search by subject."""
+    from mimicast.wire.dates import format_date
+
+    now = datetime.now(UTC)
+    day, week = (format_date(now - timedelta(hours=h)) for h in (24, 168))
+    return [None, {"from": day}, {"from": week, "taggedMalicious": True},
+            {"from": day, "searchField": "subject", "query": "urgent"}]
+
+
+SIEM_FILES = 200  # files of the SIEM stream measured, as a collector takes them in turn
+
+
+def siem_files(api: Api, path: str, _seeded: Seeded, _plan: Plan) -> Rotation:
+    """The SIEM stream from its start, each file's request with the token the one before
+    gave (json, zipped), as a collector drains it."""
+    bodies: list[bytes] = []
+    token: str | None = None
+    for _ in range(SIEM_FILES):
+        item: dict[str, Any] = {"type": "MTA", "fileFormat": "json", "compress": True}
+        if token:
+            item["token"] = token
+        body = request_body([item])
+        status, reply = api.post(path, body)
+        if isinstance(reply, dict) and reply.get("meta", {}).get("isLastToken"):
+            break
+        if status != 200 or not isinstance(reply, str) or "mc-siem-token" not in api.headers:
+            raise Invalid(f"{path}: HTTP {status}, no file for {body[:300]!r}")
+        bodies.append(body)
+        token = api.headers["mc-siem-token"]
+    return Rotation(bodies, f"the first {len(bodies)} files of the stream, json zipped, each "
+                            "with the token before it", walked=True)
+
+
+ACCESSES = 50  # searches and views of content made before the archive's logs are walked
+
+
+def audited_access(api: Api, path: str, seeded: Seeded, plan: Plan) -> Rotation:
+    """Mail searched and viewed through the API first (each search and each view of content
+    is an audit event these logs show), then walks of today's log, the week's, and the
+    week's narrowed to the demo domain's administrators."""
+    mail = mail_of(seeded)
+    for k in range(ACCESSES):
+        api.check("/api/message-finder/search", request_body([{
+            "advancedTrackAndTraceOptions": {"from": mail.senders[k % len(mail.senders)]},
+            "searchReason": f"Case {k}"}]))
+        api.check("/api/gateway/message/get-message-detail", request_body([
+            {"id": views.secure_id(mail.copies[k % len(mail.copies)])}]))
+    week = mail_window(24 * 7)
+    bodies: list[bytes] = []
+    for item in (None, week, {**week, "query": DEMO_DOMAIN}):
+        bodies += api.walk(path, item, plan.pages, plan.page_size)
+    return Rotation(bodies, f"{ACCESSES} searches and views made first; walks of today, the "
+                            f"week and the week by searcher ({len(bodies):,} pages)",
+                    walked=True)
+
+
 READS: dict[str, ReadRecipe] = {
     "/api/account/get-account": same_request("one body; distinct signatures"),
     "/api/account/get-support-info": same_request("one body; distinct signatures"),
@@ -1092,6 +1176,20 @@ READS: dict[str, ReadRecipe] = {
     "/api/gateway/message/get-file": files,
     "/api/gateway/message/get-message-detail": per_copy,
     "/api/message-finder/get-message-info": per_copy,
+    "/api/ttp/url/get-logs": walks(ttp_windows("scanResult"), "today, the last hour and "
+                                   "day, a week's malicious, a day inbound oldest first"),
+    "/api/ttp/attachment/get-logs": walks(ttp_windows("result"), "today, the last hour "
+                                          "and day, a week's malicious, a day inbound oldest "
+                                          "first"),
+    "/api/archive/get-search-logs": audited_access,
+    "/api/archive/get-archive-search-logs": audited_access,
+    "/api/archive/get-view-logs": audited_access,
+    "/api/journaling/get-service": same_request("one body; distinct signatures"),
+    "/api/ttp/impersonation/get-logs": walks(detection_windows, "today, the last day, a "
+                                             "week held, a day by subject"),
+    "/api/dlp/get-logs": walks(lambda _s: [None, *detection_windows(_s)[1:2]],
+                               "today, the last day"),
+    "/api/audit/get-siem-logs": siem_files,
 }
 UNMEASURED_READS = {
     UNSIGNED_READ: "unsigned: an anonymous caller's quota is 600 calls a minute per address "
@@ -1419,6 +1517,11 @@ def mail_writes(seeded: Seeded) -> list[Write]:
         Write("/api/gateway/hold-reject", "one stocked held copy per request",
               stock=Stock(MessageRecipient, held,
                           lambda key, _row: {"ids": [views.secure_id(key[0])]})),
+        Write("/api/ttp/threat-intel/get-feed",
+              "the last week's feed, the account's or the grid, CSV or STIX (each download "
+              "audited)",
+              lambda k: {"feedType": ("malware_customer", "malware_grid")[k % 2],
+                         "fileType": ("csv", "stix")[k // 2 % 2]}),
     ]
 
 
@@ -1727,9 +1830,7 @@ def validate_rotation(api: Api, path: str, rotation: Rotation) -> None:
     step = max(1, len(bodies) // VALIDATION_SAMPLE)
     for body in {bodies[0], bodies[-1], *bodies[::step]}:
         if ENDPOINTS[path].download:  # the file itself, not the envelope
-            status, reply = api.post(path, body)
-            if status != 200 or isinstance(reply, dict) or not reply:
-                raise Invalid(f"{path}: HTTP {status}, no file for {body[:300]!r}")
+            api.check_file(path, body)
         else:
             api.check(path, body)
 
@@ -1738,7 +1839,10 @@ def validate_write(api: Api, db: Database, write: Write) -> None:
     """Three requests of the supply must each succeed: the recipe is one the server takes."""
     try:
         for body in write.take(db, 3):
-            api.check(write.path, body, write.expect_data)
+            if ENDPOINTS[write.path].download:
+                api.check_file(write.path, body)
+            else:
+                api.check(write.path, body, write.expect_data)
     finally:
         write.clean(db)
 

@@ -100,6 +100,10 @@ class Settings(BaseSettings):
     # The largest file `file/file-upload` takes (the PUT of its bytes is held to it), by
     # default the gateway's attachment limit; at most a message's (services/mail/sending.py).
     max_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=1, le=100 * 1024 * 1024)
+    # The SIEM log's files each cover a slice of this many minutes (the real service: 30),
+    # available once it has ended; the logs keep this many days (the real service: 7).
+    siem_slice_minutes: int = Field(default=30, ge=1, le=1440)
+    log_retention_days: int = Field(default=7, ge=1, le=3650)
     # Live simulated mail while serving: messages a minute to each account (None: off); with
     # several workers each sends its share.
     simulate: float | None = Field(default=None, gt=0, le=1_000_000)

@@ -64,6 +64,9 @@ def test_malformed_items_get_the_envelope(harness: Harness, admin: Tenant,
         # A logout may end the calling binding (an empty item means "this one").
         caller = harness.tenant() if endpoint.path == "/api/login/logout" else admin
         response = harness.call(caller.keys, endpoint.path, {"data": items})
+        if items == [{"": ""}] and endpoint.download and \
+                "attachment" in response.headers.get("content-disposition", ""):
+            continue  # every field of the item is optional: none at all asks for the file
         assert response.status_code in (200, 400, 404, 409), (endpoint.path, items,
                                                              response.text)
         body = response.json()

@@ -40,14 +40,14 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from mimicast.catalog import ENDPOINTS
 from mimicast.services import dirsync, dns, url_rewrite
 from mimicast.services.context import utcnow
 from mimicast.services.mail import accept
-from mimicast.services.mail.facts import Draft, Recipient
-from mimicast.store.schema import MessageRecipient
+from mimicast.services.mail.facts import Attachment, Draft, Recipient
+from mimicast.store.schema import LinkClick, MessageLink, MessageRecipient
 from mimicast.testing import Harness
 from mimicast.testing.harness import Keys, LiveServer, Tenant
 from mimicast.wire import signing
@@ -358,7 +358,9 @@ def mail_flow(run: Scenario, harness: Harness, tenant: Tenant) -> None:
 
     with harness.session_ctx(tenant) as ctx:
         accepted = accept.accept(ctx, [inbound(subject="Hello", links=(
-            "https://docs.partner.example.org/a",)), inbound(**spam), inbound(**spam),
+            "https://docs.partner.example.org/a",), attachments=(Attachment(
+                "q3.pdf", "application/pdf", 3, hashlib.sha256(b"pdf").hexdigest(), b"pdf"),)),
+            inbound(**spam), inbound(**spam),
             inbound(subject="Still waiting")])
         # A copy the next hop has not taken yet: the processing queue's one entry.
         ctx.session.execute(update(MessageRecipient).where(
@@ -379,6 +381,7 @@ def mail_flow(run: Scenario, harness: Harness, tenant: Tenant) -> None:
              *({"id": tracked["id"]} for tracked in found["trackedEmails"]))
     run.one(gateway + "message/get-message-detail", {"id": held[0]["id"]})
     run.download(gateway + "message/get-file", {"id": held[0]["id"]})
+    logs_flow(run, harness, tenant, accepted[0].id)
     run.one(gateway + "hold-release", {"id": held[0]["id"]})
     run.one(gateway + "hold-reject", {"ids": [held[1]["id"]], "reasonType":
                                       "MESSAGE CONTAINS UNDESIRABLE CONTENT"})
@@ -389,6 +392,44 @@ def mail_flow(run: Scenario, harness: Harness, tenant: Tenant) -> None:
     now = utcnow()
     run.some("/api/email/get-email-queues", {"start": format_date(now - timedelta(hours=1)),
                                              "end": format_date(now)})
+    # A CSV file, and a STIX bundle zipped (unzipped it is application/json, the media type
+    # the document gives the envelope).
+    run.download("/api/ttp/threat-intel/get-feed", {"feedType": "malware_grid"})
+    run.download("/api/ttp/threat-intel/get-feed", {"fileType": "stix", "compress": True})
+
+
+def logs_flow(run: Scenario, harness: Harness, tenant: Tenant, message: int) -> None:
+    """The logs of what `mail_flow` did so far: a click on the first message's link (as the
+    simulator records one), its file's scan, the search, the views; the journal connector."""
+    now = utcnow()
+    with harness.session_ctx(tenant) as ctx:
+        link = ctx.session.scalar(select(MessageLink.id).where(MessageLink.message_id == message))
+        ctx.session.add(LinkClick(account_id=tenant.account_id, link_id=link,
+                                  recipient=tenant.email, clicked_at=now - timedelta(minutes=1),
+                                  action="allowed", source_ip="192.0.2.1",
+                                  user_agent="Mozilla/5.0"))
+    since = format_date(now - timedelta(hours=1))
+    [clicks] = run.some("/api/ttp/url/get-logs", {"from": since})
+    [scans] = run.some("/api/ttp/attachment/get-logs", {"from": since})
+    assert clicks["clickLogs"] and scans["attachmentLogs"]
+    for path in ("/api/archive/get-search-logs", "/api/archive/get-archive-search-logs"):
+        [searches] = run.some(path, {"start": since})
+        assert searches["logs"]
+    run.some("/api/archive/get-view-logs", {"start": since})
+    run.some("/api/journaling/get-service")
+    with harness.session_ctx(tenant) as ctx:
+        accept.accept(ctx, [Draft(sender=tenant.email, recipients=(Recipient(
+            "buyer@customer.example.com"),), received_at=now - timedelta(minutes=2),
+            external=False, subject="Confidential: prices")])
+    [posing] = run.some("/api/ttp/impersonation/get-logs", {"from": since})
+    [leaks] = run.some("/api/dlp/get-logs", {"from": since})
+    assert posing["impersonationLogs"] and leaks["dlpLogs"]
+    # The SIEM log: a file, once the slice of this mail has ended.
+    harness.clock.advance(minutes=31)
+    try:
+        run.download("/api/audit/get-siem-logs", {"fileFormat": "json", "compress": True})
+    finally:
+        harness.clock.reset()
 
 
 # --- fuzzed bodies, signed -----------------------------------------------------------------------

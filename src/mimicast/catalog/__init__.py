@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from mimicast.catalog import (
     account,
+    archive,
     audit,
     directory,
+    dlp,
     domain,
     email,
     file,
     gateway,
+    journaling,
     login,
     managedsender,
     message_finder,
@@ -24,8 +27,8 @@ from mimicast.catalog import (
 )
 from mimicast.catalog.model import Endpoint
 
-_MODULES = (login, account, audit, directory, domain, email, file, gateway, managedsender,
-            message_finder, policy, ttp, user, websecurity)
+_MODULES = (login, account, archive, audit, directory, dlp, domain, email, file, gateway,
+            journaling, managedsender, message_finder, policy, ttp, user, websecurity)
 ENDPOINTS: dict[str, Endpoint] = {e.path: e for module in _MODULES for e in module.ENDPOINTS}
 
 __all__ = ["ENDPOINTS", "Endpoint"]

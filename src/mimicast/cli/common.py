@@ -14,6 +14,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -111,7 +112,9 @@ def open_deps(settings: Settings) -> Deps:
         key = ("MIMICAST_SECRET_KEY" if os.environ.get("MIMICAST_SECRET_KEY")
                else f"the key file {settings.key_file}")
         raise fail(f"cannot use {key}: {_reason(error)}") from None
-    return Deps(store=store, vault=vault, resolver=make_resolver(settings.dns, store.sessions))
+    return Deps(store=store, vault=vault, resolver=make_resolver(settings.dns, store.sessions),
+                siem_slice=timedelta(minutes=settings.siem_slice_minutes),
+                log_retention=timedelta(days=settings.log_retention_days))
 
 
 def _reason(error: BaseException) -> str:

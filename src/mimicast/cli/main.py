@@ -119,6 +119,12 @@ def serve(
     max_upload_bytes: Annotated[str | None, _setting(
         "max_upload_bytes", "The largest file file/file-upload takes for sending (at most "
                             "104857600).", "26214400", "BYTES")] = None,
+    siem_slice_minutes: Annotated[str | None, _setting(
+        "siem_slice_minutes", "Minutes each SIEM log file covers (1-1440).", "30",
+        "MINUTES")] = None,
+    log_retention_days: Annotated[str | None, _setting(
+        "log_retention_days", "Days the logs keep (the SIEM files and the log endpoints).",
+        "7", "DAYS")] = None,
     simulate: Annotated[str | None, _setting(
         "simulate", "Simulate live mail while serving: RATE messages a minute to each "
                     "account (with --workers N, each worker sends RATE/N).", "off",
@@ -177,6 +183,30 @@ def simulate(
     run(messages, days, seed, account, db)
 
 
+@app.command()
+def ledger(
+    binding: Annotated[str | None, typer.Option(
+        "--binding", metavar="ID", show_default="every binding",
+        help="The binding (as listed under Collectors) whose fetches to check.")] = None,
+    start: Annotated[str | None, typer.Option(
+        "--from", metavar="DATE", show_default="the retention's start",
+        help="The window's start (2026-11-30 or 2026-11-30T09:00:00Z).")] = None,
+    end: Annotated[str | None, typer.Option(
+        "--to", metavar="DATE", show_default="now", help="The window's end.")] = None,
+    account: Annotated[str | None, typer.Option(
+        "--account", metavar="CODE", envvar="MIMICAST_ACCOUNT",
+        show_default="the only account", help="Account code.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False,
+    db: str | None = DbOption,
+) -> None:
+    """What collectors were served of the logs: for the window, the SIEM events available,
+    served once, served more than once and never served, tokens sent back for files already
+    served, and the log pages each binding fetched."""
+    from mimicast.cli.ledger import ledger as run
+
+    run(binding, start, end, account, as_json, db)
+
+
 class _AdminGroup(TyperGroup):
     """`mimicast admin`, built when a command under it is looked up (click's lazy-loading
     pattern): its forty commands take longer to build than the rest of `mimicast --help`."""
@@ -195,12 +225,14 @@ class _AdminGroup(TyperGroup):
 
 
 def _register_groups() -> None:
-    from mimicast.cli import client_commands
+    from mimicast.cli import client_commands, logs, siem
 
     app.add_typer(typer.Typer(cls=_AdminGroup, no_args_is_help=True, rich_markup_mode=None),
                   name="admin", help="Administer accounts, domains, users, roles, groups, "
                                      "profiles, applications.")
     client_commands.register(app)
+    app.add_typer(siem.app, name="siem")
+    app.add_typer(logs.app, name="logs")
 
 
 _register_groups()

@@ -29,11 +29,12 @@ from mimicast.client.errors import (
 from mimicast.client.paging import AsyncPager, Page, Pager, RepeatedTokenError
 from mimicast.client.regions import DISCOVERY_URL, REGIONS, region_url
 from mimicast.client.sync import Client
+from mimicast.client.transport import DownloadedFile
 
 __all__ = [
     "DISCOVERY_URL", "REGIONS", "ApiFailure", "AsyncClient", "AuthenticationError",
-    "BindingExpiredError", "Client", "ErrorDetail", "Failure", "LoginCredentials",
-    "AsyncPager", "MimecastAuth", "MimicastError", "NotFoundError", "Page", "Pager",
-    "PermissionDeniedError", "RateLimitedError", "RepeatedTokenError", "ServerError",
-    "TransportError", "ValidationError", "region_url",
+    "BindingExpiredError", "Client", "DownloadedFile", "ErrorDetail", "Failure",
+    "LoginCredentials", "AsyncPager", "MimecastAuth", "MimicastError", "NotFoundError",
+    "Page", "Pager", "PermissionDeniedError", "RateLimitedError", "RepeatedTokenError",
+    "ServerError", "TransportError", "ValidationError", "region_url",
 ]

@@ -4,6 +4,7 @@ with awaits."""
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -14,6 +15,7 @@ from mimicast.client.auth import LoginCredentials, realm_of
 from mimicast.client.base import ClientBase, login_entry, no_cookies
 from mimicast.client.paging import AsyncPager, Page, page_meta, records
 from mimicast.client.regions import DISCOVERY_URL
+from mimicast.client.siem import AsyncSiem
 
 T = TypeVar("T")
 
@@ -90,6 +92,12 @@ class AsyncClient(ClientBase):
         return await self._drive(flows.upload(
             self.policy, self._endpoint_url(self._http.base_url, flows.FILE_UPLOAD_PATH),
             self._timeout, content, filename, content_type))
+
+    @functools.cached_property
+    def siem(self) -> AsyncSiem:
+        """See `Client.siem`: `await client.siem.download(directory)`, `async for event in
+        client.siem.events()`."""
+        return AsyncSiem(self)
 
     def _call_flow(self, path: str, data: Any, meta: dict[str, Any] | None
                    ) -> flows.Flow[transport.Reply]:

@@ -135,7 +135,8 @@ def _doc(endpoint: Endpoint, fields: dict[str, tuple[str, Any]]) -> str:
                      "page by page; page_size, page_token to start.")
         return "\n".join(lines)
     if endpoint.download:
-        lines.append("Returns the file's bytes.")
+        lines.append("Returns the file's bytes: a DownloadedFile, with the .filename it was "
+                     "served under and the response's .headers (a feed's next-page token).")
         return "\n".join(lines)
     returned = endpoint.response.__name__ if endpoint.response else "dict"
     lines.append(f"Returns list[{returned}]; partial=True returns (results, failures).")

@@ -6,6 +6,7 @@ them with blocking I/O.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -17,6 +18,7 @@ from mimicast.client.auth import LoginCredentials, realm_of
 from mimicast.client.base import ClientBase, login_entry, no_cookies
 from mimicast.client.paging import Page, Pager, page_meta, records
 from mimicast.client.regions import DISCOVERY_URL
+from mimicast.client.siem import Siem
 
 T = TypeVar("T")
 
@@ -107,6 +109,12 @@ class Client(ClientBase):
         return self._drive(flows.upload(
             self.policy, self._endpoint_url(self._http.base_url, flows.FILE_UPLOAD_PATH),
             self._timeout, content, filename, content_type))
+
+    @functools.cached_property
+    def siem(self) -> Siem:
+        """The SIEM log collector: `client.siem.download(directory)` saves every file not
+        fetched yet, `client.siem.events()` yields their records (see `mimicast.client.siem`)."""
+        return Siem(self)
 
     def _call_flow(self, path: str, data: Any, meta: dict[str, Any] | None
                    ) -> flows.Flow[transport.Reply]:

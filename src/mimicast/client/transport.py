@@ -4,6 +4,7 @@ the retry decision, and turning fail entries into results or exceptions."""
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,23 @@ RATE_LIMITED = 429
 ITEM_KINDS = (errors.ValidationError, errors.NotFoundError, errors.ApiFailure)
 # Gateways answering for an unreachable or overloaded server: worth another try.
 _RETRYABLE_HTTP = frozenset({502, 503, 504})
+_FILENAME = re.compile(r'filename="?([^";]*)')
+
+
+class DownloadedFile(bytes):
+    """A file endpoint's answer: the file's bytes, with the name it was served under and the
+    response's headers, where a feed's bookmark for the next call travels
+    (`headers.get("x-mc-threat-feed-next-token")`)."""
+
+    filename: str
+    headers: httpx.Headers
+
+    def __new__(cls, content: bytes, headers: httpx.Headers) -> DownloadedFile:
+        file = super().__new__(cls, content)
+        found = _FILENAME.search(headers.get("content-disposition", ""))
+        file.filename = found.group(1) if found else ""
+        file.headers = headers
+        return file
 
 
 @dataclass(frozen=True)
@@ -76,7 +94,8 @@ def read(response: httpx.Response, path: str) -> Reply:
     if response.status_code == 200 and "attachment" in response.headers.get(
             "content-disposition", ""):
         # A file endpoint's success: the body is the file (a failure is the envelope).
-        return Reply(path, 200, data=[response.content], reset_ms=reset)
+        return Reply(path, 200, data=[DownloadedFile(response.content, response.headers)],
+                     reset_ms=reset)
     try:
         body = orjson.loads(response.content)
     except orjson.JSONDecodeError:

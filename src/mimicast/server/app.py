@@ -1,6 +1,6 @@
 """The ASGI application: the API at `/` (any path, POST), plus a few pages: the landing page,
-the health checks, the OpenAPI document and the docs page; and the upload URLs
-(`PUT /uploads/…`) that `file/file-upload` hands out.
+the health checks, the OpenAPI document and the docs page; the upload URLs
+(`PUT /uploads/…`) that `file/file-upload` hands out; and the control plane (`/__mimicast/`).
 
 API calls go straight to the pipeline, which answers every outcome itself (errors included),
 so they skip Starlette's router and exception middleware: on the hot path those layers cost
@@ -23,6 +23,7 @@ from starlette.types import Receive, Scope, Send
 
 import mimicast
 from mimicast.config import Settings
+from mimicast.server.control import PREFIX, ledger_route
 from mimicast.server.openapi import docs_route, openapi_route
 from mimicast.server.pipeline import handle
 from mimicast.server.runtime import Runtime
@@ -41,7 +42,7 @@ class MimicastApp:
         self.pages = pages
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(UPLOAD_PATH) or (
+        if scope["type"] != "http" or scope["path"].startswith((UPLOAD_PATH, PREFIX)) or (
                 scope["path"] in PAGES and scope["method"] in ("GET", "HEAD")):
             await self.pages(scope, receive, send)
             return
@@ -105,7 +106,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                               Route("/readyz", readyz_route, methods=["GET"]),
                               Route("/openapi.json", openapi_route, methods=["GET"]),
                               Route("/docs", docs_route, methods=["GET"]),
-                              Route(UPLOAD_PATH + "{ticket}", upload_route, methods=["PUT"])],
+                              Route(UPLOAD_PATH + "{ticket}", upload_route, methods=["PUT"]),
+                              Route(PREFIX + "ledger", ledger_route, methods=["GET"])],
                       lifespan=lifespan)
     return MimicastApp(pages)
 

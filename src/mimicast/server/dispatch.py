@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from mimicast.catalog.model import Endpoint, Item
 from mimicast.services.context import Caller, Context, Deps, Revocations
-from mimicast.services.downloads import Download
+from mimicast.services.downloads import Download, NoFile
 from mimicast.services.paging import Paged, PageRequest
 from mimicast.store.engine import retrying
 from mimicast.wire.envelope import fail_entry
@@ -111,6 +111,8 @@ def _run_once(deps: Deps, caller: Caller, endpoint: Endpoint, items: list[Any],
                 continue
             if isinstance(result, Download):
                 outcome.download = result
+            elif isinstance(result, NoFile):
+                outcome.meta.update(result.meta)
             elif isinstance(result, Paged):
                 outcome.data.extend(result.data)
                 outcome.meta["pagination"] = result.pagination

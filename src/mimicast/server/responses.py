@@ -74,6 +74,7 @@ def file_response(download: Download, quota: Quota | None) -> Reply:
     headers: Headers = [(b"content-type", download.content_type.encode("latin-1", "replace")),
                         (b"content-disposition",
                          f'attachment; filename="{name}"'.encode("latin-1", "replace"))]
+    headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in download.headers]
     if quota is not None:
         headers += quota.raw_headers()
     return Reply(download.content, 200, headers + SUCCESS_HEADERS)

@@ -10,11 +10,16 @@ from mimicast.store.schema import AuditEvent
 
 # Categories follow the real service's audit category codes.
 ACCOUNT = "account_logs"
+# Views of mail content, read back by the archive's view log (this code is ours: no real
+# one for them was recovered).
+ARCHIVE = "archive_logs"
 AUTHENTICATION = "authentication_logs"
 DIRECTORY = "directory_logs"
 DOMAIN = "domain_logs"
 EMAIL = "email_logs"
 POLICY = "policy_logs"
+# Report and feed downloads (the threat-intel feed).
+REPORTING = "reporting_logs"
 ROLES = "role_logs"
 SERVICES = "services_applications_logs"
 URL_PROTECT = "ttp_url_logs"
@@ -22,11 +27,13 @@ USERS = "user_logs"
 
 CATEGORIES = {
     ACCOUNT: "Account Logs",
+    ARCHIVE: "Archive Logs",
     AUTHENTICATION: "Authentication Logs",
     DIRECTORY: "Directory Logs",
     DOMAIN: "Domain Logs",
     EMAIL: "Email Logs",
     POLICY: "Policy Logs",
+    REPORTING: "Reporting Logs",
     ROLES: "Role Logs",
     SERVICES: "Services Applications Logs",
     URL_PROTECT: "URL Protect Logs",

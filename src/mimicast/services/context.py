@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -36,6 +36,10 @@ class Deps:
     public_url: str = ""
     # The largest file `file/file-upload` takes (`Settings.max_upload_bytes`).
     max_upload_bytes: int = 25 * 1024 * 1024
+    # The SIEM log's file slice and the logs' retention (`Settings.siem_slice_minutes`,
+    # `Settings.log_retention_days`).
+    siem_slice: timedelta = timedelta(minutes=30)
+    log_retention: timedelta = timedelta(days=7)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,9 @@ and access keys only as hashes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -16,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -37,10 +40,27 @@ class UtcDateTime(TypeDecorator[datetime]):
             raise ValueError("naive datetime stored; use datetime.now(UTC)")
         return value.astimezone(UTC) if value is not None else None
 
+    def bind_processor(self, dialect: Dialect) -> Callable[[datetime | None], Any] | None:
+        if dialect.name == "sqlite":
+            return _sqlite_text
+        return super().bind_processor(dialect)
+
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
+
+
+def _sqlite_text(value: datetime | None) -> str | None:
+    """The text SQLAlchemy's SQLite DATETIME keeps for `process_bind_param(value)`
+    ("2026-11-30 18:00:00.000000"), made by one C call rather than by formatting eight fields:
+    bulk writers bind one a row, and that format was 2% of a simulator backfill's time."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime stored; use datetime.now(UTC)")
+    utc = value if value.tzinfo is UTC else value.astimezone(UTC)
+    return utc.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
 
 
 class Base(DeclarativeBase):
@@ -398,6 +418,13 @@ class Message(Base):
     __table_args__ = (Index("ix_messages_account_received", "account_id", "received_at", "id"),
                       Index("ix_messages_account_sender", "account_id", "sender", "received_at"),
                       Index("ix_messages_account_message_id", "account_id", "message_id"),
+                      # The impersonation and DLP logs walk only the messages that hit: a
+                      # few in a hundred.
+                      Index("ix_messages_account_impersonation", "account_id", "received_at",
+                            "id", sqlite_where=text("impersonation != ''"),
+                            postgresql_where=text("impersonation != ''")),
+                      Index("ix_messages_account_dlp", "account_id", "received_at", "id",
+                            sqlite_where=text("dlp != ''"), postgresql_where=text("dlp != ''")),
                       NEVER_REUSED_IDS)
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
@@ -535,6 +562,32 @@ class HoldAction(Base):
     notify: Mapped[bool] = mapped_column(Boolean, default=False)
     operator: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime]
+
+
+class LedgerEntry(Base):
+    """What a collector was served: a SIEM file or a page of a log, by which binding, when,
+    and which records (the key range, as the log walks them). `mimicast ledger` reads these
+    to tell what a collector fetched twice or never."""
+
+    __tablename__ = "collector_ledger"
+    __table_args__ = (Index("ix_collector_ledger_binding", "account_id", "binding_id", "id"),
+                      NEVER_REUSED_IDS)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    # None for an operator's call; bindings may be deleted, their history stays.
+    binding_id: Mapped[int | None] = mapped_column(Integer)
+    log: Mapped[str] = mapped_column(String(32))  # "siem" or an endpoint's path
+    kind: Mapped[str] = mapped_column(String(32), default="")  # the SIEM record type
+    name: Mapped[str] = mapped_column(String(200), default="")  # the file's name
+    window_start: Mapped[datetime]  # the SIEM slice, or the earliest record's time
+    window_end: Mapped[datetime]
+    # Where the file (page) starts and where the next one does, as JSON: a SIEM position
+    # [slice, kind, after, part], or a page's first and last record keys.
+    start: Mapped[str] = mapped_column(String(200))
+    following: Mapped[str] = mapped_column(String(200))
+    events: Mapped[int] = mapped_column(Integer)
+    token_sent: Mapped[bool] = mapped_column(Boolean, default=False)
+    served_at: Mapped[datetime]
 
 
 # The simulator: its runs, and what recipients did with delivered mail.

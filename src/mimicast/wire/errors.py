@@ -148,6 +148,8 @@ ERRORS: dict[str, ErrorSpec] = {
     "err_ttp_url_decode_failed": ErrorSpec(
         200, "The URL is not a rewritten URL Protect link of this account"
     ),
+    # Logs.
+    "err_audit_siem_invalid_token": ErrorSpec(200, "The SIEM token is not valid: {reason}"),
     # Mail: the hold queue and Message Finder.
     "err_message_not_found": ErrorSpec(200, "Message not found: {id}"),
     "err_message_not_held": ErrorSpec(200, "The message is not held (it is {status}): {id}"),

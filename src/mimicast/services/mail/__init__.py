@@ -7,4 +7,5 @@ and the facts are stored once; every mail view reads them.
 - `accept`: `accept(ctx, drafts)`, judge and store a batch.
 - `holds`: the hold policies every account starts with.
 - `world`: the outside world mail is judged against (malicious hosts and files, spam words).
+- `access`: searches and views of mail content, as the audit trail records them.
 """

@@ -17,9 +17,10 @@ from typing import Any
 
 from sqlalchemy import bindparam, select
 
-from mimicast.services import audit, paging
+from mimicast.services import paging
 from mimicast.services.context import Context
 from mimicast.services.identity import normalise_email
+from mimicast.services.mail import access
 from mimicast.services.mail.facts import DELIVERED, HELD, QUEUED, REJECTED
 from mimicast.services.mail.queue import held_group
 from mimicast.services.mail.views import (
@@ -176,10 +177,10 @@ def search(ctx: Context, item: Mapping[str, Any]) -> paging.Paged:
         message_id, params.get("sender"), params.get("recipient"), subject, ip,
         ",".join(routes), window_scope(item))), **params)
     if not ctx.page.token:
-        reason = str(item.get("searchReason") or "").strip()
-        audit.record(ctx, audit.EMAIL, "Message tracking search",
-                     f"{by} {message_id or sender or recipient or 'window'}"
-                     + (f" ({reason})" if reason else ""))
+        access.record_search(ctx, (
+            ("Message ID", params.get("message_id", "")), ("From", params.get("sender", "")),
+            ("To", params.get("recipient", "")), ("Subject", subject), ("Sender IP", ip),
+            ("Route", ", ".join(routes))), str(item.get("searchReason") or "").strip())
     return paging.Paged([{"trackedEmails": [tracked_view(row) for row in page.rows]}],
                         page.pagination)
 

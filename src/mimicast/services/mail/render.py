@@ -23,7 +23,7 @@ from sqlalchemy import bindparam, select
 from mimicast.services import ids
 from mimicast.services.context import Context
 from mimicast.services.downloads import OCTET_STREAM, Download
-from mimicast.services.mail import content
+from mimicast.services.mail import access, content
 from mimicast.services.mail.views import copy, secure_id
 from mimicast.services.url_rewrite import protect_link
 from mimicast.store.query import Query
@@ -106,7 +106,7 @@ def body_text(ctx: Context, row: Any, links: list[str]) -> str:
 
 def detail(ctx: Context, row: Any) -> dict[str, Any]:
     """`gateway/message/get-message-detail` of one recipient's copy (the archive's
-    get-message-detail keys)."""
+    get-message-detail keys). The view goes to the archive's view log."""
     recipients = _RECIPIENTS.all(ctx.unit, message=row.message)
     links = delivered_links(ctx, row.message)
     text = body_text(ctx, row, links)
@@ -122,6 +122,7 @@ def detail(ctx: Context, row: Any) -> dict[str, Any]:
                    f"from {row.helo or 'unknown'} ([{row.sender_ip}]) by mimicast; {date}"]}]
     if row.reply_to:
         headers.append({"name": "Reply-To", "values": [row.reply_to]})
+    access.viewed(ctx, row)
     return {"id": secure_id(row.id), "subject": row.subject, "headerDate": date, "size": row.size,
             "processed": date, "hasHtmlBody": False,
             "from": {"emailAddress": row.header_from},
@@ -141,7 +142,8 @@ def attachment_id(number: int) -> str:
 
 # Files: an attachment's bytes, or a whole message as RFC 5322 -------------------------------
 
-_ATTACHMENT = Query(select(MessageAttachment.id, MessageAttachment.name,
+_ATTACHMENT = Query(select(MessageAttachment.id, MessageAttachment.message_id,
+                           MessageAttachment.name,
                            MessageAttachment.content_type, MessageAttachment.size,
                            MessageAttachment.verdict, MessageAttachment.content, Message.seed)
                     .join(Message, Message.id == MessageAttachment.message_id)
@@ -227,14 +229,17 @@ def _html_of(ctx: Context, row: Any) -> str:
 
 def file(ctx: Context, value: str) -> Download:
     """`gateway/message/get-file`: an attachment by its id (get-message-detail's
-    `attachments[].id`), or a whole message by its copy's id (an .eml file)."""
+    `attachments[].id`), or a whole message by its copy's id (an .eml file). The download
+    goes to the archive's view log."""
     number = ids.row_id(ATTACHMENT_ID_KIND, value)
     if number is not None:
         found = _ATTACHMENT.first(ctx.unit, id=number, account=ctx.caller.account_id)
         if found is None:
             raise ApiError("err_message_not_found", field="id", id=value)
+        access.file_viewed(ctx, found.message_id, found.name)
         return Download(attachment_data(found.seed, found.name, found.size, found.verdict,
                                         found.content),
                         found.name, found.content_type or OCTET_STREAM)
     row = copy(ctx, value)
+    access.viewed(ctx, row, access.DOWNLOADED)
     return Download(mime(ctx, row), f"message-{row.message}.eml", "message/rfc822")
