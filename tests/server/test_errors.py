@@ -6,11 +6,19 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import time
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
+from mimicast.services.context import utcnow
+from mimicast.services.mail import accept
+from mimicast.services.mail.facts import Draft, Recipient
+from mimicast.store.schema import LedgerEntry
 from mimicast.testing import Harness
 from mimicast.testing.harness import Tenant
 from mimicast.wire import signing
@@ -177,3 +185,25 @@ def test_too_many_items_for_a_one_item_endpoint(harness: Harness, tenant: Tenant
     assert first_error(body)["code"] == "err_validation_item_count"
     # Nothing ran: the caller's binding is intact.
     check_envelope(harness.call(tenant.keys, ACCOUNT), 200)
+
+
+def test_a_request_whose_client_leaves_before_its_body_is_not_run(harness: Harness) -> None:
+    """Half a request (the client gone before the body it announced) is not run as an empty
+    one: a SIEM call whose body never came serves no file (the ledger records none)."""
+    tenant = harness.tenant()
+    path = "/api/audit/get-siem-logs"
+    with harness.session_ctx(tenant) as ctx:
+        accept.accept(ctx, [Draft(sender="news@partner.example.org",
+                                  recipients=(Recipient(tenant.email),),
+                                  received_at=utcnow() - timedelta(hours=2), external=True)])
+    head = "".join(f"{name}: {value}\r\n" for name, value in
+                   harness.signed_headers(tenant.keys, path).items())
+    port = int(harness.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{head}"
+                     "Content-Length: 200\r\n\r\n".encode())
+    time.sleep(1)  # the server notices the client has gone
+    with harness.session_ctx(tenant) as ctx:
+        served = ctx.session.execute(select(func.count()).select_from(LedgerEntry).where(
+            LedgerEntry.account_id == tenant.account_id)).scalar_one()
+    assert served == 0

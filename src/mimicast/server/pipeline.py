@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from mimicast.server import dispatch, login
 from mimicast.server.credentials import Denied, SignedRequest
@@ -39,6 +39,11 @@ UNAUTHENTICATED_LIMIT = 600  # calls per minute and client address, before a use
 async def handle(runtime: Runtime, request: Request) -> Reply:
     try:
         return await _handle(runtime, request)
+    except ClientDisconnect:
+        # The client left before its body arrived: nothing is run for half a request (the
+        # answer goes nowhere).
+        return error_response(ApiError("err_request_malformed", reason="the client left"),
+                              None)
     except ApiError as error:  # request-level failures raised deeper down
         return _failure(error, await _anonymous_quota(runtime, request))
     except Exception:
@@ -68,7 +73,7 @@ async def _read_body(request: Request) -> bytes:
     while True:
         message = await request.receive()
         if message["type"] == "http.disconnect":
-            break
+            raise ClientDisconnect
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > MAX_BODY_BYTES_JSON:
