@@ -11,12 +11,12 @@
    seed, reported apart), then `sim.runs.backfill` makes `--messages` messages over `--days`,
    timed end to end: generation, the policy engine, every derived row written (messages,
    recipients, attachments, links, sender domains, bounces, clicks, the run's counter), in
-   write units of 1,000 messages.
+   write units of `runs.BATCH` (10,000) messages.
 3. The floor: every row the run wrote is read back as the driver stored it and inserted into
    a second fresh database with the same schema, with one `executemany` per table in one
    transaction: what inserting those rows costs with nothing else to do. And "batched": the
-   same rows inserted the way the backfill must write them, a transaction per 1,000 messages
-   (one executemany per table each): what the batching itself costs. On SQLite both use the
+   same rows inserted the way the backfill must write them, a transaction per `runs.BATCH`
+   messages (one executemany per table each): what the batching itself costs. On SQLite both use the
    backfill's connection settings (page cache, checkpoints: `runs.bulk_writing`), and both
    include its last checkpoint, as the simulated run does.
 4. Printed: messages/s of each, the ratio simulated ÷ floor (target ≥ 0.4) and simulated ÷

@@ -32,7 +32,11 @@ from mimicast.store.query import Query, upsert
 from mimicast.store.schema import MessageRecipient, Simulation
 
 MAX_MESSAGES, MAX_DAYS, MAX_SEED = 100_000_000, 3_650, 2**31 - 1
-BATCH = 1_000
+# 10,000 messages a unit: a running server's writes wait up to about half a second while a
+# backfill runs; with 1,000 a unit, committing (each batch rewrites most index leaf pages the
+# messages' random keys touch) cost a third of a backfill (100,000 messages on SQLite: 14,200
+# messages/s at 1,000, 20,800 at 10,000; benchmarks/simulate.py).
+BATCH = 10_000
 # A backfill's SQLite connection while it writes (`bulk_writing`): a checkpoint every 65,536
 # WAL pages (256 MB of 4 KB pages; SQLite's own is 1,000), and a 128 MB page cache (2 MB).
 BULK_PRAGMAS = {"wal_autocheckpoint": 65_536, "cache_size": -131_072}
