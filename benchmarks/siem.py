@@ -28,7 +28,8 @@ give: the same rows read with a bare cursor, made JSON and zipped, in the same r
    the drain and the baseline both start warm. The drain: `mimicast serve` (one worker,
    rate limit off) on CPU 0; this process (CPU 1) iterates
    `client.siem.events(file_format="json")` (compressed files: each one unzipped and
-   parsed, as a collector does) from the first file to the caught-up answer, counting
+   parsed, as a collector does; the next file asked for while one is parsed, the SDK's
+   default) from the first file to the caught-up answer, counting
    events per type; a response hook counts files and bytes. The server's RSS is sampled
    from /proc/<pid>/status every 0.2 s: its own memory (`RssAnon`: heap, stacks), which the
    target judges, and `VmRSS`, which also counts the SQLite file's memory-mapped pages (the

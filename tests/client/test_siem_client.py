@@ -216,6 +216,49 @@ def test_events_checkpoint_a_file_only_after_all_its_events(
     assert following["_type"] == record_type(second_file)
 
 
+def test_events_ask_for_the_next_file_while_one_is_taken(
+        harness: Harness, tenant: Tenant) -> None:
+    """Prefetch: a drain is served each file once; max_files is not overstepped; a consumer
+    that stops inside a file leaves the one file asked for ahead served but not taken (the
+    next call asks for it again), and without prefetch nothing is asked ahead."""
+    with new_binding(harness, tenant) as client:
+        drained = list(client.siem.events())
+        served = ledger(harness, client)
+    assert len(served) == len({name for name, _ in served}) > 3
+    assert len(drained) == sum(events for _, events in served)
+    with new_binding(harness, tenant) as client:
+        list(client.siem.events(max_files=2))
+        assert len(ledger(harness, client)) == 2
+    for prefetch, asked in ((True, 2), (False, 1)):
+        with new_binding(harness, tenant) as client:
+            events = client.siem.events(prefetch=prefetch)
+            next(events)
+            events.close()
+            assert [name for name, _ in ledger(harness, client)] == \
+                [name for name, _ in served[:asked]]
+
+
+def test_async_events_prefetch_and_stop(harness: Harness, tenant: Tenant) -> None:
+    async def first_event_then_stop(binding: Client) -> None:
+        async with async_client(binding) as client:
+            events = client.siem.events()
+            await anext(events)
+            await events.aclose()
+
+    async def drain(binding: Client) -> list[dict[str, Any]]:
+        async with async_client(binding) as client:
+            return [event async for event in client.siem.events()]
+
+    with new_binding(harness, tenant) as binding:
+        asyncio.run(first_event_then_stop(binding))
+        assert len(ledger(harness, binding)) == 2  # the one taken from, and the one ahead
+    with new_binding(harness, tenant) as binding:
+        drained = asyncio.run(drain(binding))
+        served = ledger(harness, binding)
+    assert len(served) == len({name for name, _ in served}) > 3
+    assert len(drained) == sum(events for _, events in served)
+
+
 def test_follow_waits_for_the_next_slice(harness: Harness, tenant: Tenant,
                                          tmp_path: Path) -> None:
     with new_binding(harness, tenant) as client:

@@ -15,7 +15,11 @@ checkpoint (`siem_checkpoint`), so a collector that is killed goes on where it s
   server may have served that one file twice.
 - `events` moves the checkpoint past a file only once every event of it has been yielded (and
   the next one asked for): an interrupted consumer sees the events of the file it was in
-  again, never misses one.
+  again, never misses one. It asks for the next file while the consumer takes the events of
+  the current one (`prefetch`), so a collector runs at the pace of the slower of the server
+  and itself, not of the two in turn; a consumer that stops early leaves that one file
+  served but not taken (the next call asks for it again: the server's ledger shows it served
+  twice). `prefetch=False` asks only once a file is done.
 
 Before its first file a collector holds no token, and a call without one starts after the
 last file the server served its binding (or at the oldest file kept, for a new binding). So
@@ -32,8 +36,10 @@ with `follow`, outages after the first answer are waited out the same way.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
@@ -106,6 +112,10 @@ class Poller:
     def more(self) -> bool:
         return self._max_files is None or self.files < self._max_files
 
+    def more_after_this(self) -> bool:
+        """Whether another file will be wanted after the one in hand (to ask for it early)."""
+        return self._max_files is None or self.files + 1 < self._max_files
+
     def got_file(self) -> None:
         self.files += 1
         self._idle = 0
@@ -162,6 +172,13 @@ def next_token(file: DownloadedFile) -> str:
                                 f"{TOKEN_HEADER}: the log cannot be followed past it")],
             status=200, path=PATH)
     return token
+
+
+def _ahead(file: DownloadedFile, poller: Poller) -> str | None:
+    """The token to ask for the next file with while `file` is taken, if one is wanted (a
+    file without a token is refused when its consumer asks `next_token`)."""
+    token: str | None = file.headers.get(TOKEN_HEADER)
+    return token if token and poller.more_after_this() else None
 
 
 def _format(value: str) -> str:
@@ -238,8 +255,8 @@ class Siem:
 
     def events(self, *, checkpoint: PathArg | None = None, file_format: str = "json",
                follow: bool = False, poll_interval: float = POLL_INTERVAL,
-               max_poll_interval: float = MAX_POLL_INTERVAL, max_files: int | None = None
-               ) -> Iterator[dict[str, Any]]:
+               max_poll_interval: float = MAX_POLL_INTERVAL, max_files: int | None = None,
+               prefetch: bool = True) -> Iterator[dict[str, Any]]:
         """Every SIEM event not fetched yet, parsed (`siem_files.parse_file`): dicts with
         the record's keys and `_type`, the record type its file's name gives (`receipt`,
         `process`, `delivery`, `av_tse`, `ttp_ap`, `ttp_url`, `spameventthread`,
@@ -248,17 +265,18 @@ class Siem:
         With a `checkpoint` file, a file's token is saved once all its events were yielded
         and the next one is asked for; without one, the position lives only in the
         iterator (and a new call starts where the server's ledger says this binding's last
-        file ended). `follow`, `poll_interval`, `max_files` as for `download`.
+        file ended). `follow`, `poll_interval`, `max_files` as for `download`; `prefetch`:
+        ask for the next file while this one's events are taken (see the module's notes).
         """
         where = Path(checkpoint) if checkpoint is not None else None
         fmt = _format(file_format)
         poller = Poller(self._client.policy, follow=follow, poll_interval=poll_interval,
                         max_poll_interval=max_poll_interval, max_files=max_files)
-        return self._events(_open(None, where), where, fmt, poller)
+        return self._events(_open(None, where), where, fmt, poller, prefetch)
 
-    def _events(self, state: Checkpoint, where: Path | None, fmt: str, poller: Poller
-                ) -> Iterator[dict[str, Any]]:
-        for file in self._files(state, fmt, True, poller):
+    def _events(self, state: Checkpoint, where: Path | None, fmt: str, poller: Poller,
+                prefetch: bool) -> Iterator[dict[str, Any]]:
+        for file in self._files(state, fmt, True, poller, prefetch):
             token = next_token(file)
             events = parse_file(file.filename, file)
             yield from events
@@ -266,27 +284,38 @@ class Siem:
             if where is not None:
                 siem_checkpoint.save(where, state)
 
-    def _files(self, state: Checkpoint, fmt: str, compress: bool, poller: Poller
-               ) -> Iterator[DownloadedFile]:
-        """The files from `state.token` on; the consumer advances `state` before the next."""
-        while poller.more():
-            try:
-                file = served_file(self._client.call(
-                    PATH, [request_item(state.token, fmt, compress)]))
-            except errors.MimicastError as error:
-                wait = poller.failed(error)
-                if wait is None:
-                    raise
-                time.sleep(wait)
-                continue
-            if file is None:
-                wait = poller.nothing_new()
-                if wait is None:
-                    return
-                time.sleep(wait)
-                continue
-            yield file
-            poller.got_file()
+    def _files(self, state: Checkpoint, fmt: str, compress: bool, poller: Poller,
+               prefetch: bool = False) -> Iterator[DownloadedFile]:
+        """The files from `state.token` on; the consumer advances `state` before the next.
+        With `prefetch`, the next file is asked for (in a thread: one request at a time
+        still) while the consumer takes this one; a failure of that request is met where a
+        request of its own would have been."""
+        def fetch(token: str | None) -> Any:
+            return self._client.call(PATH, [request_item(token, fmt, compress)])
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="siem-prefetch") as pool:
+            ahead: Future[Any] | None = None
+            while poller.more():
+                try:
+                    answer, ahead = (ahead.result() if ahead else fetch(state.token)), None
+                    file = served_file(answer)
+                except errors.MimicastError as error:
+                    ahead = None
+                    wait = poller.failed(error)
+                    if wait is None:
+                        raise
+                    time.sleep(wait)
+                    continue
+                if file is None:
+                    wait = poller.nothing_new()
+                    if wait is None:
+                        return
+                    time.sleep(wait)
+                    continue
+                if prefetch and (token := _ahead(file, poller)):
+                    ahead = pool.submit(fetch, token)
+                yield file
+                poller.got_file()
 
 
 class AsyncSiem:
@@ -319,45 +348,61 @@ class AsyncSiem:
 
     def events(self, *, checkpoint: PathArg | None = None, file_format: str = "json",
                follow: bool = False, poll_interval: float = POLL_INTERVAL,
-               max_poll_interval: float = MAX_POLL_INTERVAL, max_files: int | None = None
-               ) -> AsyncIterator[dict[str, Any]]:
+               max_poll_interval: float = MAX_POLL_INTERVAL, max_files: int | None = None,
+               prefetch: bool = True) -> AsyncIterator[dict[str, Any]]:
         """See `Siem.events`: `async for event in client.siem.events(...)`."""
         where = Path(checkpoint) if checkpoint is not None else None
         fmt = _format(file_format)
         poller = Poller(self._client.policy, follow=follow, poll_interval=poll_interval,
                         max_poll_interval=max_poll_interval, max_files=max_files)
-        return self._events(where, fmt, poller)
+        return self._events(where, fmt, poller, prefetch)
 
-    async def _events(self, where: Path | None, fmt: str, poller: Poller
+    async def _events(self, where: Path | None, fmt: str, poller: Poller, prefetch: bool
                       ) -> AsyncIterator[dict[str, Any]]:
         state = await asyncio.to_thread(_open, None, where)
-        async for file in self._files(state, fmt, True, poller):
-            token = next_token(file)
-            events = parse_file(file.filename, file)
-            for event in events:
-                yield event
-            state.advance(token, file.filename, len(events), len(file))
-            if where is not None:
-                await asyncio.to_thread(siem_checkpoint.save, where, state)
+        # Closed with this generator, so a request asked ahead ends while the client is open.
+        async with contextlib.aclosing(self._files(state, fmt, True, poller, prefetch)) as files:
+            async for file in files:
+                token = next_token(file)
+                events = parse_file(file.filename, file)
+                for event in events:
+                    yield event
+                state.advance(token, file.filename, len(events), len(file))
+                if where is not None:
+                    await asyncio.to_thread(siem_checkpoint.save, where, state)
 
-    async def _files(self, state: Checkpoint, fmt: str, compress: bool, poller: Poller
-                     ) -> AsyncIterator[DownloadedFile]:
-        """See `Siem._files`."""
-        while poller.more():
-            try:
-                file = served_file(await self._client.call(
-                    PATH, [request_item(state.token, fmt, compress)]))
-            except errors.MimicastError as error:
-                wait = poller.failed(error)
-                if wait is None:
-                    raise
-                await asyncio.sleep(wait)
-                continue
-            if file is None:
-                wait = poller.nothing_new()
-                if wait is None:
-                    return
-                await asyncio.sleep(wait)
-                continue
-            yield file
-            poller.got_file()
+    async def _files(self, state: Checkpoint, fmt: str, compress: bool, poller: Poller,
+                     prefetch: bool = False) -> AsyncGenerator[DownloadedFile, None]:
+        """See `Siem._files` (the next file is asked for by a task)."""
+        def fetch(token: str | None) -> Any:
+            return self._client.call(PATH, [request_item(token, fmt, compress)])
+
+        ahead: asyncio.Task[Any] | None = None
+        try:
+            while poller.more():
+                try:
+                    answer = await (ahead if ahead else fetch(state.token))
+                    ahead = None
+                    file = served_file(answer)
+                except errors.MimicastError as error:
+                    ahead = None
+                    wait = poller.failed(error)
+                    if wait is None:
+                        raise
+                    await asyncio.sleep(wait)
+                    continue
+                if file is None:
+                    wait = poller.nothing_new()
+                    if wait is None:
+                        return
+                    await asyncio.sleep(wait)
+                    continue
+                if prefetch and (token := _ahead(file, poller)):
+                    ahead = asyncio.ensure_future(fetch(token))
+                yield file
+                poller.got_file()
+        finally:
+            # The consumer stopped: the file asked for ahead goes untaken. Its request ends
+            # first (as in `Siem`), not cut off inside the transport.
+            if ahead is not None:
+                await asyncio.gather(ahead, return_exceptions=True)
