@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from api import Namespace, call, forbidden, only_error
+from api import Namespace, call, forbidden, only_error, post
 from sqlalchemy import select
 
 from mimicast.services.mail import accept, views
@@ -358,6 +358,52 @@ def test_the_ledger_tells_what_each_binding_was_served(harness: Harness, tenant:
     assert sum(siem["missing_by_type"].values()) == total - first_two
     bad = harness.http.get("/__mimicast/ledger", params={"binding": "x", "account": tenant.code})
     assert bad.status_code == 400 and "binding" in bad.json()["error"]
+
+
+def _pages(harness: Harness, who: Tenant | Keys, path: str, wrapper: str, size: int,
+           limit: int | None = None, **filters: Any) -> list[dict[str, Any]]:
+    """Pages of a log over the day before NOW, oldest first (`limit`: stop after so many)."""
+    window = {"from": "2026-11-19T12:00:00+0000", "to": "2026-11-20T12:00:00+0000",
+              "oldestFirst": True, **filters}
+    pages, token = [], None
+    while limit is None or len(pages) < limit:
+        meta = {"pagination": {"pageSize": size, **({"pageToken": token} if token else {})}}
+        body = post(harness, who, path, [window], meta)
+        pages.append(body)
+        token = body["meta"]["pagination"].get("next")
+        if not token:
+            break
+    return pages
+
+
+def test_the_ledger_counts_log_entries_served_once_repeatedly_and_never(
+        harness: Harness, tenant: Tenant) -> None:
+    simulate(harness, tenant, 300)
+    harness.clock.advance(minutes=30)
+    url, dlp = "/api/ttp/url/get-logs", "/api/dlp/get-logs"
+    clicks = [c for page in _pages(harness, tenant, url, "clickLogs", 4)
+              for c in page["data"][0]["clickLogs"]]
+    assert len(clicks) > 8
+    # The collector reads the first page again, and a page filtered by route.
+    first = _pages(harness, tenant, url, "clickLogs", 4, limit=1)[0]["data"][0]["clickLogs"]
+    _pages(harness, tenant, url, "clickLogs", 4, limit=1, route="inbound")
+    # Of the DLP log it reads one page of two copies only.
+    _pages(harness, tenant, dlp, "dlpLogs", 2, limit=1)
+    report = harness.http.get("/__mimicast/ledger", params={
+        "account": tenant.code, "from": "2026-11-19T00:00:00Z",
+        "to": "2026-11-21T00:00:00Z"}).json()
+    pages = {page["log"]: page for page in report["pages"]}
+    clicked = pages[url]
+    assert (clicked["available"], clicked["served_more"], clicked["served_once"],
+            clicked["never_served"]) == (len(clicks), len(first), len(clicks) - len(first), 0)
+    assert (clicked["pages_filtered"], clicked["pages_repeated"]) == (1, 1)
+    leaks = pages[dlp]
+    assert leaks["available"] > leaks["served_once"] > 0 and leaks["served_more"] == 0
+    assert leaks["never_served"] == leaks["available"] - leaks["served_once"]
+    # The logs nobody read: every entry never served.
+    for log in ("/api/ttp/attachment/get-logs", "/api/ttp/impersonation/get-logs"):
+        assert pages[log]["available"] == pages[log]["never_served"] > 0
+        assert pages[log]["pages"] == 0
 
 
 def test_mimicast_ledger_reports_from_the_store(harness: Harness, tenant: Tenant,

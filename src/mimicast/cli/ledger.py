@@ -76,11 +76,14 @@ def _show(report: dict[str, Any], bindings: list[dict[str, Any]], code: str) -> 
             f"{kind} {count:,}" for kind, count in siem["missing_by_type"].items()))
     pages = report["pages"]
     if pages:
-        paged = Table("log", "pages", "events", "pages repeated", "events repeated",
-                      title="Log pages served")
+        paged = Table("log", "available", "served once", "more than once", "never served",
+                      "pages", "pages repeated", "pages filtered",
+                      title="Log entries in the window, and the pages served")
         for page in pages:
-            paged.add_row(page["log"], f"{page['pages']:,}", f"{page['events']:,}",
-                          f"{page['pages_repeated']:,}", f"{page['events_repeated']:,}")
+            paged.add_row(page["log"].removeprefix("/api/"),
+                          *(f"{page[key]:,}" for key in (
+                              "available", "served_once", "served_more", "never_served",
+                              "pages", "pages_repeated", "pages_filtered")))
         out.print(paged)
     listed = Table("binding", "user", "files and pages", "events", "last served",
                    title="Collectors")

@@ -119,6 +119,7 @@ class Keyset:
         self._first = Query(base.order_by(*forwards).limit(limit))
         self._after = Query(base.where(later).order_by(*forwards).limit(limit))
         self._before = Query(base.where(earlier).order_by(*backwards).limit(limit))
+        self._all = Query(base.order_by(*forwards))
 
     def _narrowed(self, params: dict[str, Any], first: Any, direction: str) -> dict[str, Any]:
         """The window's bounds with the key's first value as the bound on the walking side
@@ -134,6 +135,16 @@ class Keyset:
 
     def key_of(self, row: Any) -> list[Any]:
         return [row[i] for i in self._key_at]
+
+    def typed_key(self, key: Any) -> tuple[Any, ...]:
+        """A key as JSON kept it (`key_of`'s, dumped and loaded), comparable with
+        `key_of`'s again (ApiError for one that is not this list's)."""
+        return tuple(_typed_key(self._dated, key))
+
+    def everything(self, ctx: Context, **params: Any) -> list[Any]:
+        """Every row of the list, in its walk's order: for an operator's report (the
+        collector ledger's), not for an API answer."""
+        return self._all.all(ctx.unit, **params)
 
     def page(self, ctx: Context, scope: str, **params: Any) -> Page:
         """One page as `ctx.page` asks. `scope` names the list and its filters (the same

@@ -86,6 +86,12 @@ def _impersonations(search: str | None, identifiers: int, action: str | None,
                          window=("start", "end"))
 
 
+def whole_impersonation_log() -> paging.Keyset:
+    """The impersonation log unnarrowed, oldest first (the ledger's report reads it
+    whole)."""
+    return _impersonations(None, 0, None, True)
+
+
 def _results(row: Any, found: list[str]) -> list[dict[str, str]]:
     """What each indicator matched: the claimed name or address and what it resembles."""
     shown = f"{row.from_name} <{row.header_from}>" if row.from_name else row.header_from
@@ -160,7 +166,8 @@ def impersonation_logs(ctx: Context, start_text: str | None, end_text: str | Non
     keyset = _impersonations(searched, len(wanted), action, oldest_first)
     page = keyset.page(ctx, scope, **params)
     ledger.record_page(ctx, IMPERSONATION_PATH, [keyset.key_of(row) for row in page.rows],
-                       [row.received_at for row in page.rows])
+                       [row.received_at for row in page.rows],
+                       filtered=bool(searched or wanted) or action is not None)
     return paging.Paged([{"impersonationLogs": [impersonation_view(r) for r in page.rows],
                           "resultCount": page.pagination.get("totalCount", len(page.rows))}],
                         page.pagination)
@@ -176,6 +183,11 @@ def _leaks(oldest_first: bool) -> paging.Keyset:
     return paging.Keyset(base, order=[Message.received_at, Message.id, _COPY],
                          pinned=[Message.account_id], descending=not oldest_first,
                          count=False, window=("start", "end"))
+
+
+def whole_dlp_log() -> paging.Keyset:
+    """The DLP log oldest first (the ledger's report reads it whole)."""
+    return _leaks(True)
 
 
 def dlp_views(row: Any) -> list[dict[str, Any]]:

@@ -56,14 +56,20 @@ def record(ctx: Context, log: str, *, kind: str = "", name: str = "",
         "events": events, "token_sent": token_sent, "served_at": ctx.now()})
 
 
+# A page of a log read with filters (a route, a result, a search): it covers only the rows
+# of its key range that match them.
+FILTERED = "filtered"
+
+
 def record_page(ctx: Context, log: str, keys: list[list[Any]], times: list[datetime],
-                events: int | None = None) -> None:
+                events: int | None = None, filtered: bool = False) -> None:
     """A page of a log endpoint served to the caller: its rows' sort keys and times, in page
-    order, and the entries they made (default: one a row); nothing when the page is
-    empty."""
+    order, the entries they made (default: one a row), and whether filters narrowed the
+    log; nothing when the page is empty."""
     if not keys:
         return
-    record(ctx, log, window=(min(times), max(times)), start=keys[0], following=keys[-1],
+    record(ctx, log, kind=FILTERED if filtered else "", window=(min(times), max(times)),
+           start=keys[0], following=keys[-1],
            events=len(keys) if events is None else events,
            token_sent=ctx.page.token is not None)
 

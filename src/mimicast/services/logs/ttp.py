@@ -86,6 +86,11 @@ def _clicks(route: bool, result: str, oldest_first: bool) -> paging.Keyset:
                          window=("start", "end"))
 
 
+def whole_url_log() -> paging.Keyset:
+    """The click log unnarrowed, oldest first (the ledger's report reads it whole)."""
+    return _clicks(False, "all", True)
+
+
 def click_view(row: Any) -> dict[str, Any]:
     blocked = row.action == BLOCKED
     managed = row.link_action == BLOCKED
@@ -120,7 +125,8 @@ def url_logs(ctx: Context, start_text: str | None, end_text: str | None, route: 
     page = keyset.page(ctx, f"ttp-url|{route}|{scan_result}|{oldest_first}|"
                             f"{window.scope(start_text, end_text)}", **params)
     ledger.record_page(ctx, URL_PATH, [keyset.key_of(row) for row in page.rows],
-                       [row.clicked_at for row in page.rows])
+                       [row.clicked_at for row in page.rows],
+                       filtered=route != "all" or scan_result != "all")
     return paging.Paged([{"clickLogs": [click_view(row) for row in page.rows]}],
                         page.pagination)
 
@@ -180,6 +186,11 @@ def scan_view(row: Any) -> dict[str, Any]:
             "definition": _definition(row.route, "Attachment Protect")}
 
 
+def whole_attachment_log() -> paging.Keyset:
+    """The scan log unnarrowed, oldest first (the ledger's report reads it whole)."""
+    return _scans(False, False, True)
+
+
 def attachment_logs(ctx: Context, start_text: str | None, end_text: str | None, route: str,
                     result: str, oldest_first: bool) -> paging.Paged:
     """`ttp/attachment/get-logs`: the files Attachment Protect scanned, one entry per file
@@ -197,6 +208,7 @@ def attachment_logs(ctx: Context, start_text: str | None, end_text: str | None, 
     page = keyset.page(ctx, f"ttp-attachment|{route}|{result}|{oldest_first}|"
                             f"{window.scope(start_text, end_text)}", **params)
     ledger.record_page(ctx, ATTACHMENT_PATH, [keyset.key_of(row) for row in page.rows],
-                       [row.received_at for row in page.rows])
+                       [row.received_at for row in page.rows],
+                       filtered=route != "all" or result != "all")
     return paging.Paged([{"attachmentLogs": [scan_view(row) for row in page.rows]}],
                         page.pagination)
