@@ -283,7 +283,10 @@ def _operation(endpoint: Endpoint, keymap: Keymap) -> dict[str, Any]:
         # The file on success, whatever it is (application/pdf, message/rfc822, …); the
         # envelope, with its `fail` entry, when the request failed.
         responses["200"]["description"] = ("The file (`Content-Disposition: attachment`); "
-                                           "on failure the envelope with `fail`.")
+                                           "on failure the envelope with `fail`. A file "
+                                           "that is itself JSON (an unzipped STIX bundle) "
+                                           "comes as application/json: the attachment "
+                                           "header tells it from the envelope.")
         responses["200"]["content"]["*/*"] = {"schema": {"type": "string", "format": "binary"}}
     operation["responses"] = dict(sorted(responses.items()))
     return operation
